@@ -1,0 +1,61 @@
+# coenforce: `make run` to try it, `make test` to test it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test translations extract-messages migrate seed bench clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## install: create .venv and install the pinned dependencies
+install: $(STAMP) translations
+
+## translations: compile the message catalogs (.po -> .mo)
+translations: $(STAMP)
+	$(VENV)/bin/pybabel -q compile -d coenforce/translations
+
+## extract-messages: refresh the catalogs from the code and templates
+extract-messages: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--omit-header -o coenforce/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --omit-header -i coenforce/translations/messages.pot \
+		-d coenforce/translations
+
+migrate: install
+	$(FLASK) migrate
+
+seed: migrate
+	$(FLASK) seed-demo
+
+## run: migrate, seed the demo once, and serve the app with its scheduler on :5000
+run: seed
+	@echo "Starting the scheduler and the web server on http://127.0.0.1:5000 (Ctrl-C stops both)"
+	@$(FLASK) scheduler & SCHED=$$!; \
+	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+
+## test: the whole suite on SQLite, then on PostgreSQL when COENFORCE_TEST_DATABASE_URL is set
+test: install
+	COENFORCE_ENV=testing $(PY) -m pytest
+	@if [ -n "$$COENFORCE_TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL ($$COENFORCE_TEST_DATABASE_URL)"; \
+		COENFORCE_ENV=testing COENFORCE_TEST_BACKEND=postgresql $(PY) -m pytest; \
+	else \
+		echo "== COENFORCE_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; \
+	fi
+
+## bench: the escalation benchmark (small sizes; see bench/escalation.py --help)
+bench: install
+	$(PY) bench/escalation.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,56 @@
+"""coenforce: labor agencies and community partners answering immigration-based
+retaliation against workers together."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import PROJECT_ROOT, load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints and CLI. It starts no
+    scheduler and opens no network connection."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "coenforce" / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(load_config(overrides))
+    logging.getLogger("coenforce").setLevel(logging.INFO)
+
+    from coenforce import errors, headers, i18n
+    from coenforce.db import db
+    from coenforce.extensions import babel, csrf, limiter, login_manager
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from coenforce.complaints import api as complaints_api, views as complaints_views
+    from coenforce.main import views as main_views
+    from coenforce.notify import api as notify_api, views as notify_views
+    from coenforce.security import views as security_views
+    from coenforce import apikit
+
+    app.register_blueprint(security_views.bp)
+    app.register_blueprint(main_views.bp)
+    app.register_blueprint(complaints_views.bp)
+    app.register_blueprint(notify_views.bp)
+    for blueprint in (apikit.bp, complaints_api.bp, notify_api.bp):
+        csrf.exempt(blueprint)  # the API takes bearer tokens only, never the session cookie
+        app.register_blueprint(blueprint)
+
+    from coenforce import escalation
+    escalation.service.init_app(app)
+    errors.init_app(app)
+    headers.init_app(app)
+    i18n.init_app(app)
+
+    from coenforce.cli import register_commands
+    register_commands(app)
+    return app

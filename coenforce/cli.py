@@ -1,0 +1,147 @@
+"""The command line of CONTRACT.md: `flask --app wsgi <command>`."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from coenforce import clock
+from coenforce.db import db
+from coenforce.validation import ValidationError
+
+
+def _fail(exc: ValidationError) -> None:
+    for field, message in exc.fields.items():
+        click.echo(f"error: {field}: {message}", err=True)
+    sys.exit(1)
+
+
+def _now_option(value: str | None):
+    if value is None:
+        return None
+    try:
+        return clock.parse_iso(value)
+    except ValueError:
+        raise click.BadParameter("must be ISO 8601 with an offset, e.g. 2026-03-09T18:00:00Z") from None
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("migrate")
+    def migrate():
+        """Upgrade the database to the newest migration."""
+        from coenforce.migrate import upgrade
+        upgrade(current_app.config["DATABASE_URL"])
+        click.echo("database is at the newest migration")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Create demo organizations, users and cases once, and print the logins."""
+        from coenforce import demo
+        if current_app.config["ENV_NAME"] == "production":
+            raise click.ClickException("seed-demo is refused in production")
+        session = db.session
+        logins = demo.seed(session)
+        if logins is None:
+            click.echo("Demo data exists already. Demo logins (password: %s):" % demo.DEMO_PASSWORD)
+            logins = [(email, role) for email, _o, role, _n, _l in demo.PEOPLE]
+        else:
+            session.commit()
+            click.echo("Demo data created. Demo logins (password: %s):" % demo.DEMO_PASSWORD)
+        for email, role in logins:
+            click.echo(f"  {email:40} {role}")
+
+    orgs = click.Group("orgs", help="Organizations.")
+    app.cli.add_command(orgs)
+
+    @orgs.command("create")
+    @click.argument("name")
+    @click.option("--kind", type=click.Choice(["agency", "partner"]), required=True)
+    @click.option("--timezone", default=None)
+    @click.option("--response-hours", type=int, default=None, help="Response target in hours (agencies).")
+    def orgs_create(name, kind, timezone, response_hours):
+        from coenforce.partners.service import create_organization
+        try:
+            org = create_organization(db.session, {"name": name, "kind": kind, "timezone": timezone,
+                                                   "response_target_hours": response_hours})
+        except ValidationError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(org.id)
+
+    users = click.Group("users", help="People.")
+    app.cli.add_command(users)
+
+    @users.command("create")
+    @click.argument("email")
+    @click.option("--org", required=True)
+    @click.option("--role", required=True)
+    @click.option("--name", default=None)
+    @click.option("--language", default="en")
+    def users_create(email, org, role, name, language):
+        from coenforce.partners.service import create_user
+        password = os.environ.get("COENFORCE_NEW_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(db.session, {"email": email, "org": org, "role": role, "name": name,
+                                            "language": language, "password": password})
+        except ValidationError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(user.id)
+
+    @users.command("token")
+    @click.argument("email")
+    def users_token(email):
+        """Issue an API token; it is shown once."""
+        from coenforce.partners.models import User
+        from coenforce.security.tokens import issue_token
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            raise click.ClickException(f"no active user {email}")
+        token = issue_token(db.session, user)
+        db.session.commit()
+        click.echo(token)
+
+    partnerships = click.Group("partnerships", help="Agency-partner partnerships.")
+    app.cli.add_command(partnerships)
+
+    @partnerships.command("create")
+    @click.argument("agency")
+    @click.argument("partner")
+    def partnerships_create(agency, partner):
+        from coenforce.partners.service import create_partnership
+        try:
+            create_partnership(db.session, agency, partner)
+        except ValidationError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(f"{agency} and {partner} are partners")
+
+    @app.cli.command("escalate")
+    @click.option("--now", "at", default=None, help="ISO 8601 time to tick at (default: now).")
+    def escalate(at):
+        """Run one escalation tick and print its counts as JSON."""
+        from coenforce.escalation import tick
+        click.echo(json.dumps(tick(db.session, _now_option(at))))
+
+    @app.cli.command("dispatch")
+    @click.option("--now", "at", default=None, help="ISO 8601 time to dispatch at (default: now).")
+    def dispatch(at):
+        """Run one pass of the notice dispatcher and print its counts as JSON."""
+        from coenforce.notify.dispatcher import dispatch as run
+        click.echo(json.dumps(run(db.session, _now_option(at))))
+
+    @app.cli.command("scheduler")
+    def scheduler():
+        """Run the escalation tick and the dispatcher until stopped."""
+        from coenforce.scheduler import build_scheduler
+        click.echo("scheduler running: tick every %ss, dispatch every %ss" % (
+            current_app.config["SCHEDULER_TICK_SECONDS"], current_app.config["SCHEDULER_DISPATCH_SECONDS"]))
+        try:
+            build_scheduler(current_app._get_current_object()).start()
+        except (KeyboardInterrupt, SystemExit):
+            pass

@@ -1,0 +1,1 @@
+"""Retaliation complaints and their 48-hour response clock."""

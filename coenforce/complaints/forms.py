@@ -1,0 +1,61 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+
+from coenforce.complaints.types import ACTION_TYPES, ATTORNEY_LIST_LANGUAGES, RETALIATION_TYPES
+from coenforce.forms import CheckboxesField
+
+
+def _pairs(mapping):
+    return [(key, label) for key, label in mapping.items()]
+
+
+class ComplaintForm(FlaskForm):
+    agency_id = SelectField(_l("Agency"), coerce=str, validate_choice=False)
+    employer_name = StringField(_l("Employer"))
+    worksite_address = StringField(_l("Worksite address"))
+    retaliation_types = CheckboxesField(_l("What the employer did"), choices=_pairs(RETALIATION_TYPES))
+    description = TextAreaField(_l("What happened"))
+    labor_dispute = TextAreaField(_l("The underlying labor dispute"))
+    workers_affected = StringField(_l("Workers affected"), default="1")
+    language = SelectField(_l("Complainant's language"), choices=_pairs(ATTORNEY_LIST_LANGUAGES),
+                           default="en", validate_choice=False)
+    received_at = DateTimeLocalField(_l("Received at (leave empty for now)"), format="%Y-%m-%dT%H:%M",
+                                     render_kw={"step": 60})
+    shared_with = CheckboxesField(_l("Share with partner organizations"), coerce=int)
+    submit = SubmitField(_l("File complaint"))
+
+
+class ActionForm(FlaskForm):
+    type = SelectField(_l("Action"), choices=_pairs(ACTION_TYPES), validate_choice=False)
+    taken_at = DateTimeLocalField(_l("Taken at (leave empty for now)"), format="%Y-%m-%dT%H:%M")
+    language = SelectField(_l("Attorney list language"), choices=_pairs(ATTORNEY_LIST_LANGUAGES),
+                           default="", validate_choice=False)
+    note = TextAreaField(_l("Note"))
+    submit = SubmitField(_l("Record action"))
+
+
+class AssignForm(FlaskForm):
+    assignee_id = SelectField(_l("Assignee"), coerce=str, validate_choice=False)
+    submit = SubmitField(_l("Assign"))
+
+
+class ShareForm(FlaskForm):
+    shared_with = CheckboxesField(_l("Partner organizations following this complaint"), coerce=int)
+    submit = SubmitField(_l("Save sharing"))
+
+
+class DamagesForm(FlaskForm):
+    basis = StringField(_l("Violation and legal basis"))
+    workers = StringField(_l("Workers"), default="1")
+    violations = StringField(_l("Violations"), default="1")
+    claimed = StringField(_l("Claimed ($)"))
+    statutory_max = StringField(_l("Statutory maximum ($)"))
+    assessed = StringField(_l("Assessed ($)"))
+    recovered = StringField(_l("Recovered ($)"))
+    submit = SubmitField(_l("Add damages"))
+
+
+class CloseForm(FlaskForm):
+    note = TextAreaField(_l("Why is this complaint closed?"))
+    submit = SubmitField(_l("Close complaint"))

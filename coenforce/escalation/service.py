@@ -1,0 +1,180 @@
+"""Opening and stopping deadlines, and the tick that walks their ladders.
+
+Concurrency: a tick selects due deadlines (PostgreSQL: FOR UPDATE SKIP LOCKED;
+SQLite: every transaction is BEGIN IMMEDIATE), advances each with a
+compare-and-set, and inserts notices with a unique dedupe key, all in one
+transaction. Two ticks at once, or one tick run twice, create no duplicate.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from flask import Flask, current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from coenforce import clock, notify
+from coenforce.escalation.ladder import Entry, Ladder, Rung, parse_ladder
+from coenforce.escalation.models import Deadline, EscalationStep
+from coenforce.partners.models import User
+
+Recipients = Callable[[Session, Deadline, Rung], list[User]]
+
+
+@dataclass(frozen=True)
+class DeadlineKind:
+    """What the engine needs to know of one kind of deadline, given by its module."""
+
+    name: str
+    recipients: Recipients
+    groups: frozenset[str]
+    conditions: frozenset[str] = frozenset()
+
+
+_kinds: dict[str, DeadlineKind] = {}
+
+
+def register_kind(kind: DeadlineKind) -> None:
+    _kinds[kind.name] = kind
+
+
+def init_app(app: Flask) -> None:
+    """Parse the configured ladders once and check them against the registered kinds."""
+    ladders: dict[str, Ladder] = {}
+    for name, rungs in app.config["ESCALATION_LADDERS"].items():
+        ladder = parse_ladder(rungs)
+        kind = _kinds.get(name)
+        if kind is None:
+            raise RuntimeError(f"ESCALATION_LADDERS names {name!r}, which no module registers")
+        for rung in ladder.rungs:
+            unknown = set(rung.to) - kind.groups
+            if unknown:
+                raise RuntimeError(f"ladder {name!r}, rung {rung.name!r}: unknown recipient groups {sorted(unknown)}")
+            if rung.only_if and rung.only_if not in kind.conditions:
+                raise RuntimeError(f"ladder {name!r}, rung {rung.name!r}: unknown condition {rung.only_if!r}")
+        ladders[name] = ladder
+    missing = set(_kinds) - set(ladders)
+    if missing:
+        raise RuntimeError(f"no ladder configured for deadline kinds {sorted(missing)}")
+    app.extensions["coenforce.ladders"] = ladders
+
+
+def ladder_for(kind: str) -> Ladder:
+    return current_app.extensions["coenforce.ladders"][kind]
+
+
+def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id: int, organization_id: int,
+                  reference: str, path: str, starts_at: datetime, due_at: datetime) -> Deadline:
+    """Start a clock; rungs already due (the intake notice) fire in this transaction."""
+    now = clock.now()
+    ladder = ladder_for(kind)
+    deadline = Deadline(
+        organization_id=organization_id, subject_type=subject_type, subject_id=subject_id, kind=kind,
+        reference=reference, path=path, starts_at=starts_at, due_at=due_at, position=0,
+        next_rung_at=ladder.time_of(0, starts_at, due_at), created_at=now,
+    )
+    session.add(deadline)
+    session.flush()
+    if deadline.next_rung_at is not None and deadline.next_rung_at <= now:
+        _advance(session, deadline, now, Counter())
+    return deadline
+
+
+def stop_deadline(session: Session, deadline: Deadline, at: datetime) -> bool:
+    """Stop a clock at `at` and cancel its unsent notices.
+
+    A clock stops at its earliest stopping time: a response recorded late but
+    dated before the current stop moves the stop back. False if nothing changed.
+    """
+    result = session.execute(
+        update(Deadline)
+        .where(Deadline.id == deadline.id, or_(Deadline.stopped_at.is_(None), Deadline.stopped_at > at))
+        .values(stopped_at=at, next_rung_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    deadline.stopped_at = at
+    deadline.next_rung_at = None
+    notify.cancel_pending(session, deadline.id)
+    return True
+
+
+def tick(session: Session, now: datetime | None = None) -> dict:
+    """Walk every due deadline's ladder at `now`; returns counts of what was done."""
+    now = now or clock.now()
+    counts: Counter = Counter()
+    batch_size = current_app.config["ESCALATION_BATCH_SIZE"]
+    is_postgres = session.get_bind().dialect.name == "postgresql"
+    while True:
+        query = (
+            select(Deadline)
+            .where(Deadline.stopped_at.is_(None), Deadline.next_rung_at.is_not(None), Deadline.next_rung_at <= now)
+            .order_by(Deadline.next_rung_at)
+            .limit(batch_size)
+        )
+        if is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        deadlines = session.scalars(query).all()
+        if not deadlines:
+            session.commit()
+            break
+        advanced = sum(_advance(session, d, now, counts) for d in deadlines)
+        session.commit()
+        if not advanced:
+            break  # every row was taken by another process
+    return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices")}
+
+
+def _advance(session: Session, deadline: Deadline, now: datetime, counts: Counter) -> bool:
+    """Apply one step to one deadline; False if another process moved it first."""
+    step = ladder_for(deadline.kind).step(deadline.position, deadline.starts_at, deadline.due_at, now)
+    result = session.execute(
+        update(Deadline)
+        .where(Deadline.id == deadline.id, Deadline.position == deadline.position, Deadline.stopped_at.is_(None))
+        .values(position=step.next_position, next_rung_at=step.next_at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        # Another tick advanced (or a response stopped) this deadline first;
+        # whoever won the update sends the notices.
+        return False
+    deadline.position, deadline.next_rung_at = step.next_position, step.next_at
+    counts["deadlines"] += 1
+    for entry in step.skipped:
+        session.add(_step_record(deadline, entry, now, "skipped", 0))
+        counts["skipped"] += 1
+    if step.fire is not None:
+        sent = _notify(session, deadline, step.fire)
+        session.add(_step_record(deadline, step.fire, now, "fired", sent))
+        counts["fired"] += 1
+        counts["notices"] += sent
+    return True
+
+
+def _notify(session: Session, deadline: Deadline, entry: Entry) -> int:
+    recipients = _kinds[deadline.kind].recipients(session, deadline, entry.rung)
+    inserted = 0
+    context = {"reference": deadline.reference, "path": deadline.path, "due_at": clock.iso(deadline.due_at),
+               "rung": entry.rung.name}
+    for user in {u.id: u for u in recipients if u.active}.values():
+        inserted += notify.enqueue(
+            session, recipient=user, kind=f"{deadline.kind}.{entry.rung.name}",
+            dedupe_key=f"deadline:{deadline.id}:rung:{entry.position}:to:{user.id}",
+            organization_id=deadline.organization_id, subject_type=deadline.subject_type,
+            subject_id=deadline.subject_id, context=context, deadline_id=deadline.id,
+        )
+    return inserted
+
+
+def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: str, notices: int) -> EscalationStep:
+    return EscalationStep(deadline_id=deadline.id, position=entry.position, rung=entry.rung.name,
+                          scheduled_at=entry.at, handled_at=now, outcome=outcome, notices=notices)
+
+
+def deadline_for(session: Session, subject_type: str, subject_id: int, kind: str) -> Deadline | None:
+    return session.scalar(select(Deadline).where(
+        Deadline.subject_type == subject_type, Deadline.subject_id == subject_id, Deadline.kind == kind))

@@ -1,0 +1,66 @@
+"""Locale and time-zone selection, and showing UTC times in a zone."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's preference, then the browser's Accept-Language, then English."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
+        return current_user.language
+    chosen = request.args.get("lang") if request else None
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    """The organization's time zone for signed-in users, else the default zone."""
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def local_time(value: datetime | None, tz: str, locale: str | None = None, fmt: str = "medium") -> str:
+    """`value` (UTC) shown in zone `tz`, worded for `locale`, with the zone's abbreviation."""
+    if value is None:
+        return ""
+    locale = locale or str(get_locale() or "en")
+    zone = ZoneInfo(tz)
+    text = babel_format_datetime(value, format=fmt, tzinfo=zone, locale=locale)
+    return f"{text} {value.astimezone(zone).tzname()}"
+
+
+def money(cents: int) -> str:
+    """An amount in cents as US dollars, worded for the current locale."""
+    from babel.numbers import format_currency
+    return format_currency(cents / 100, "USD", locale=str(get_locale() or "en"))
+
+
+def duration(seconds: int | None) -> str:
+    """A short '12 h 05 min' rendering of a duration."""
+    if seconds is None:
+        return ""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    hours_, rest = divmod(seconds, 3600)
+    return f"{sign}{hours_} h {rest // 60:02d} min"
+
+
+def init_app(app) -> None:
+    """Template helpers for times in the viewer's zone and language."""
+    from flask_babel import get_timezone
+
+    @app.template_filter("local")
+    def _local(value, fmt="medium"):
+        return local_time(value, str(get_timezone()), fmt=fmt)
+
+    app.add_template_filter(duration, "duration")
+    app.add_template_filter(money, "money")

@@ -1,0 +1,1 @@
+"""The home page: what needs attention now, for each kind of user."""

@@ -1,0 +1,12 @@
+"""Every model, imported in one place so that the metadata is complete
+(Alembic, the data inventory and the tests read it from here)."""
+from coenforce.complaints.models import (  # noqa: F401
+    Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction,
+)
+from coenforce.db import Base
+from coenforce.escalation.models import Deadline, EscalationStep  # noqa: F401
+from coenforce.notify.models import Notice  # noqa: F401
+from coenforce.partners.models import Organization, Partnership, User  # noqa: F401
+from coenforce.security.models import ApiToken  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,2 @@
+"""Notices: the transactional outbox, rendering per language, senders and the dispatcher."""
+from coenforce.notify.service import cancel_pending, enqueue, register_message  # noqa: F401

@@ -1,0 +1,85 @@
+"""Putting notices in the outbox and taking them back out.
+
+Callers pass their own session: a notice is inserted in the same transaction
+as the change that caused it, so it exists exactly when that change does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from coenforce import clock
+from coenforce.notify.models import Notice
+from coenforce.partners.models import User
+
+
+@dataclass(frozen=True)
+class Message:
+    """How to word a kind of notice: a title and a lead sentence (lazy strings)."""
+
+    title: object
+    lead: object
+
+
+_messages: dict[str, Message] = {}
+
+
+def register_message(kind: str, title, lead) -> None:
+    """Declare the wording of a notice kind (called by domain modules at import)."""
+    _messages[kind] = Message(title, lead)
+
+
+def message_for(kind: str) -> Message:
+    return _messages[kind]
+
+
+def known_kinds() -> set[str]:
+    return set(_messages)
+
+
+def enqueue(session: Session, *, recipient: User, kind: str, dedupe_key: str, organization_id: int,
+            subject_type: str, subject_id: int, context: dict, deadline_id: int | None = None) -> bool:
+    """Insert one notice unless its dedupe key exists already; True if inserted."""
+    if kind not in _messages:
+        raise KeyError(f"no message registered for notice kind {kind!r}")
+    now = clock.now()
+    values = dict(
+        organization_id=organization_id, deadline_id=deadline_id, subject_type=subject_type,
+        subject_id=subject_id, kind=kind, recipient_id=recipient.id, dedupe_key=dedupe_key,
+        context=context, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The unique dedupe key makes a second tick, or a second process, a no-op.
+    stmt = insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return session.execute(stmt).rowcount == 1
+
+
+def cancel_pending(session: Session, deadline_id: int) -> int:
+    """Cancel a stopped deadline's notices that have not left yet."""
+    result = session.execute(
+        update(Notice)
+        .where(and_(Notice.deadline_id == deadline_id, Notice.status == "pending"))
+        .values(status="cancelled", last_error="deadline stopped before sending")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def requeue(session: Session, notice: Notice) -> None:
+    """Give a dead or failed notice another full set of attempts."""
+    if notice.status not in ("dead", "failed"):
+        raise ValueError("only dead or failed notices can be requeued")
+    notice.status = "pending"
+    notice.attempts = 0
+    notice.next_attempt_at = clock.now()
+    notice.claimed_by = None
+    notice.lease_expires_at = None
+
+
+def notices_for_organization(organization_id: int):
+    """The select of an organization's outbox, newest first."""
+    return select(Notice).where(Notice.organization_id == organization_id).order_by(Notice.id.desc())

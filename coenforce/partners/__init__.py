@@ -1,0 +1,1 @@
+"""Organizations (agencies and partners), their people, and partnerships."""

@@ -1,0 +1,91 @@
+"""Organizations, users and agency-partner partnerships."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coenforce.db import Base, UTCDateTime
+
+AGENCY_ROLES = ("agency_admin", "supervisor", "investigator")
+PARTNER_ROLES = ("liaison", "organizer")
+ROLES = AGENCY_ROLES + PARTNER_ROLES
+ORG_KINDS = ("agency", "partner")
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Hours within which an agency commits to a first qualifying response.
+    response_target_hours: Mapped[int] = mapped_column(Integer, default=48)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    users: Mapped[list["User"]] = relationship(back_populates="organization")
+
+    @property
+    def is_agency(self) -> bool:
+        return self.kind == "agency"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by logout-everywhere and password changes: old cookies stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
+
+    # Flask-Login's interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch}"
+
+    @property
+    def is_agency_staff(self) -> bool:
+        return self.role in AGENCY_ROLES
+
+    @property
+    def timezone(self) -> str:
+        return self.organization.timezone
+
+
+class Partnership(Base):
+    """An agency and a partner organization working together, each with a point of contact."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (UniqueConstraint("agency_id", "partner_id", name="uq_partnerships_agency_partner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    agency_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    partner_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Organization] = relationship(foreign_keys=[agency_id])
+    partner: Mapped[Organization] = relationship(foreign_keys=[partner_id])

@@ -1,0 +1,1 @@
+"""Login, API tokens, passwords and the one permission policy."""

@@ -1,0 +1,37 @@
+"""API tokens: issued once, stored as a digest, checked on every API call."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coenforce import clock
+from coenforce.partners.models import User
+from coenforce.security.models import ApiToken
+
+PREFIX = "coe_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> str:
+    """A new token for `user`; the caller shows it once, it is never stored."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_digest=_digest(token), created_at=clock.now()))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning a valid, unrevoked token."""
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_digest == _digest(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    return row.user

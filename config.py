@@ -1,0 +1,203 @@
+"""Configuration: every setting comes from a COENFORCE_ environment variable.
+
+`load_config()` picks the class for COENFORCE_ENV and validates it, so a
+missing key or a broken escalation ladder stops the app at start-up with a
+clear message instead of failing on the first request.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import base64
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("COENFORCE_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _instance_secret(filename: str, make) -> str:
+    """Read a development secret from instance/, creating it once."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _new_encryption_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+# The retaliation response ladder (DESIGN.md, "The escalation engine").
+# Each rung: a name, when it falls ("start+4h", "due-8h", "due"), whom it tells,
+# an optional condition and, on the last rung only, a repeat interval.
+COMPLAINT_RESPONSE_LADDER = [
+    {"name": "intake", "at": "start", "to": ["supervisors"]},
+    {"name": "unassigned", "at": "start+4h", "to": ["supervisors"], "only_if": "unassigned"},
+    {"name": "reminder", "at": "start+24h", "to": ["assignee_or_supervisors"]},
+    {"name": "warning", "at": "due-8h", "to": ["assignee", "supervisors"]},
+    {"name": "breach", "at": "due", "to": ["assignee", "supervisors", "agency_admins", "partner_liaisons"]},
+    {"name": "overdue", "at": "due+24h", "to": ["supervisors"], "repeat": "24h"},
+]
+
+
+class Config:
+    ENV_NAME = "development"
+    TESTING = False
+    SECRET_KEY: str | None = None
+    DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'coenforce.db'}"
+    ENCRYPTION_KEYS: list[str] = []
+
+    LANGUAGES = ["en", "es"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "coenforce" / "translations")
+    DEFAULT_TIMEZONE = "America/Los_Angeles"
+
+    # Cookies: Secure, HttpOnly and SameSite on every environment.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "coenforce_session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    # The retaliation clock.
+    DEFAULT_RESPONSE_TARGET_HOURS = 48
+    QUALIFYING_ACTIONS = ["employer_contacted", "anti_retaliation_notice", "site_visit", "tro_sought"]
+    ESCALATION_LADDERS = {"complaint_response": COMPLAINT_RESPONSE_LADDER}
+    ESCALATION_BATCH_SIZE = 500
+
+    # Notices and the outbox.
+    BASE_URL = "http://127.0.0.1:5000"
+    SENDGRID_API_KEY: str | None = None
+    SENDGRID_HOST = "https://api.sendgrid.com"
+    SENDGRID_TIMEOUT_SECONDS = 10.0
+    MAIL_FROM = "noreply@localhost"
+    DISPATCH_BATCH_SIZE = 100
+    DISPATCH_LEASE_SECONDS = 120
+    # Seconds to wait before each retry; after the last one a notice is dead.
+    DISPATCH_RETRY_SCHEDULE = [30, 60, 120, 300, 600, 1800, 3600, 3600, 7200]
+
+    SCHEDULER_TICK_SECONDS = 30
+    SCHEDULER_DISPATCH_SECONDS = 5
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        """Settings read from the environment over the class defaults."""
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        settings["DATABASE_URL"] = _env("COENFORCE_DATABASE_URL", cls.DATABASE_URL)
+        settings["SECRET_KEY"] = _env("COENFORCE_SECRET_KEY") or cls.default_secret_key()
+        keys = _env("COENFORCE_ENCRYPTION_KEYS") or cls.default_encryption_keys()
+        settings["ENCRYPTION_KEYS"] = [k.strip() for k in (keys or "").split(",") if k.strip()]
+        settings["SENDGRID_API_KEY"] = _env("SENDGRID_API_KEY")
+        settings["SENDGRID_HOST"] = _env("COENFORCE_SENDGRID_HOST", cls.SENDGRID_HOST).rstrip("/")
+        settings["MAIL_FROM"] = _env("COENFORCE_MAIL_FROM", cls.MAIL_FROM)
+        settings["RATELIMIT_STORAGE_URI"] = _env("COENFORCE_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
+        settings["BASE_URL"] = _env("COENFORCE_BASE_URL", cls.BASE_URL).rstrip("/")
+        settings["DEFAULT_TIMEZONE"] = _env("COENFORCE_DEFAULT_TIMEZONE", cls.DEFAULT_TIMEZONE)
+        return settings
+
+    @classmethod
+    def default_secret_key(cls) -> str | None:
+        return _instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
+
+    @classmethod
+    def default_encryption_keys(cls) -> str | None:
+        return _instance_secret("encryption_keys", _new_encryption_key)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    @classmethod
+    def default_secret_key(cls) -> str:
+        return secrets.token_urlsafe(48)
+
+    @classmethod
+    def default_encryption_keys(cls) -> str:
+        return _new_encryption_key()
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    @classmethod
+    def default_secret_key(cls) -> None:
+        return None  # production must set COENFORCE_SECRET_KEY
+
+    @classmethod
+    def default_encryption_keys(cls) -> None:
+        return None  # production must set COENFORCE_ENCRYPTION_KEYS
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """The validated settings for COENFORCE_ENV, with `overrides` applied last."""
+    env = _env("COENFORCE_ENV", "development")
+    if env not in CONFIGS:
+        raise ConfigError(f"COENFORCE_ENV must be one of {', '.join(CONFIGS)}, not {env!r}")
+    settings = CONFIGS[env].from_environment()
+    settings.update(overrides or {})
+    validate(settings)
+    return settings
+
+
+def validate(settings: dict) -> None:
+    """Fail at start-up with a message that names the setting at fault."""
+    if not settings.get("SECRET_KEY"):
+        raise ConfigError("COENFORCE_SECRET_KEY is required in production")
+    keys = settings.get("ENCRYPTION_KEYS") or []
+    if not keys:
+        raise ConfigError("COENFORCE_ENCRYPTION_KEYS is required in production")
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (ValueError, TypeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError("each key in COENFORCE_ENCRYPTION_KEYS must be 32 bytes in URL-safe base64")
+    translations = Path(settings["BABEL_TRANSLATION_DIRECTORIES"])
+    for language in settings["LANGUAGES"]:
+        if language != "en" and not (translations / language / "LC_MESSAGES" / "messages.po").exists():
+            raise ConfigError(f"LANGUAGES names {language!r} but no catalog exists for it")
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(settings["DEFAULT_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {settings['DEFAULT_TIMEZONE']!r}") from None
+    from coenforce.escalation.ladder import parse_ladder, LadderError
+    for kind, rungs in settings["ESCALATION_LADDERS"].items():
+        try:
+            parse_ladder(rungs)
+        except LadderError as exc:
+            raise ConfigError(f"ESCALATION_LADDERS[{kind!r}]: {exc}") from None
+    for action in settings["QUALIFYING_ACTIONS"]:
+        from coenforce.complaints.types import ACTION_TYPES
+        if action not in ACTION_TYPES:
+            raise ConfigError(f"QUALIFYING_ACTIONS names unknown action {action!r}")
