@@ -62,5 +62,6 @@ def init_app(app) -> None:
     def _local(value, fmt="medium"):
         return local_time(value, str(get_timezone()), fmt=fmt)
 
+    app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(money, "money")

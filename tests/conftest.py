@@ -1,0 +1,250 @@
+"""Fixtures: a real database per test (a fresh SQLite file, or a truncated
+PostgreSQL database when COENFORCE_TEST_BACKEND=postgresql), the app, a
+frozen clock that tests move explicitly, and builders for test data."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("COENFORCE_ENV", "testing")
+
+from coenforce import clock, create_app  # noqa: E402
+from coenforce.db import db, make_engine  # noqa: E402
+from coenforce.migrate import upgrade  # noqa: E402
+from coenforce.models import metadata  # noqa: E402
+
+BACKEND = os.environ.get("COENFORCE_TEST_BACKEND", "sqlite")
+PASSWORD = "correct horse battery staple"
+START = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs when COENFORCE_TEST_BACKEND=postgresql")
+    for item in items:
+        if "postgresql_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    if BACKEND == "postgresql":
+        return f"database: PostgreSQL at {os.environ.get('COENFORCE_TEST_DATABASE_URL')}"
+    return "database: a fresh SQLite file per test"
+
+
+def postgres_url() -> str:
+    url = os.environ.get("COENFORCE_TEST_DATABASE_URL")
+    if not url:
+        pytest.exit("COENFORCE_TEST_BACKEND=postgresql needs COENFORCE_TEST_DATABASE_URL", returncode=2)
+    return url
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """The schema built once by the real migrations; each test starts from it."""
+    if BACKEND == "postgresql":
+        url = postgres_url()
+        reset_postgres(url)
+        upgrade(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(migrated_template, tmp_path):
+    if BACKEND == "postgresql":
+        engine = make_engine(migrated_template)
+        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return migrated_template
+    path = tmp_path / "coenforce.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def frozen():
+    """The app's clock, frozen at START; move it with frozen.advance(hours=...)."""
+    fixed = clock.freeze(START)
+    yield fixed
+    clock.unfreeze()
+
+
+@pytest.fixture
+def app(database_url, frozen):
+    app = create_app({"DATABASE_URL": database_url, "DISPATCH_RETRY_SCHEDULE": [30, 60, 120],
+                      "BASE_URL": "https://coenforce.test"})
+    with app.app_context():
+        yield app
+    db.engine_for(app).dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A session of its own (not the request's), committed by the code under test."""
+    s = db.new_session(app)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ----------------------------------------------------------------- builders
+
+@pytest.fixture
+def make_org(session):
+    from coenforce.partners.service import create_organization
+    counter = iter(range(1, 10_000))
+
+    def build(kind="agency", name=None, timezone="America/Los_Angeles", **extra):
+        org = create_organization(session, {"name": name or f"{kind.title()} {next(counter)}", "kind": kind,
+                                            "timezone": timezone, **extra})
+        session.commit()
+        return org
+    return build
+
+
+@pytest.fixture
+def make_user(session):
+    from coenforce.partners.service import create_user
+    counter = iter(range(1, 10_000))
+
+    def build(org, role="investigator", language="en", email=None, name=None):
+        user = create_user(session, {"email": email or f"{role}{next(counter)}@example.org", "org": org.name,
+                                     "role": role, "language": language, "name": name, "password": PASSWORD})
+        session.commit()
+        return user
+    return build
+
+
+@pytest.fixture
+def partner_up(session):
+    from coenforce.partners.service import create_partnership
+
+    def build(agency, partner):
+        partnership = create_partnership(session, agency.name, partner.name)
+        session.commit()
+        return partnership
+    return build
+
+
+@pytest.fixture
+def make_complaint(session):
+    from coenforce.complaints.service import open_complaint
+
+    def build(user, **overrides):
+        data = {"employer_name": "Acme Packing", "retaliation_types": ["immigration_threat"],
+                "description": "Threatened to call immigration after a wage claim."}
+        data.update(overrides)
+        complaint = open_complaint(session, user, data)
+        session.commit()
+        return complaint
+    return build
+
+
+@pytest.fixture
+def world(make_org, make_user, partner_up):
+    """An agency with a person in each role, a partner with a liaison and an
+    organizer, and a second agency and partner that are strangers to them."""
+    agency = make_org("agency", name="State Labor Office")
+    partner = make_org("partner", name="Worker Center")
+    other_agency = make_org("agency", name="Other Agency", timezone="America/New_York")
+    other_partner = make_org("partner", name="Other Partner")
+    partner_up(agency, partner)
+    partner_up(other_agency, other_partner)
+
+    class World:
+        pass
+    w = World()
+    w.agency, w.partner, w.other_agency, w.other_partner = agency, partner, other_agency, other_partner
+    w.admin = make_user(agency, "agency_admin")
+    w.supervisor = make_user(agency, "supervisor", language="es")
+    w.investigator = make_user(agency, "investigator")
+    w.liaison = make_user(partner, "liaison")
+    w.organizer = make_user(partner, "organizer")
+    w.other_investigator = make_user(other_agency, "investigator")
+    w.other_supervisor = make_user(other_agency, "supervisor")
+    w.other_liaison = make_user(other_partner, "liaison")
+    return w
+
+
+# ----------------------------------------------------------------- HTTP helpers
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token a page hands out, read from its HTML like a browser would."""
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} (status {page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password=PASSWORD):
+        token = csrf_token(client, "/login")
+        response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+    return do
+
+
+@pytest.fixture
+def post_form(client):
+    """Post a form the way a browser does: fetch the page, take its CSRF token, post."""
+    def do(page: str, action: str, data: dict):
+        return client.post(action, data={**data, "csrf_token": csrf_token(client, page)})
+    return do
+
+
+@pytest.fixture
+def api(client, session):
+    """Call the JSON API as a user: api(user).post('/complaints', json=...)."""
+    from coenforce.security.tokens import issue_token
+
+    class Caller:
+        def __init__(self, user):
+            self.token = issue_token(session, user)
+            session.commit()
+
+        def _headers(self, extra=None):
+            return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+        def get(self, path, **kw):
+            return client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def post(self, path, **kw):
+            return client.post("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def patch(self, path, **kw):
+            return client.patch("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    return Caller
