@@ -78,6 +78,9 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # None: argon2-cffi's recommended argon2id parameters.
+    ARGON2_TIME_COST: int | None = None
+    ARGON2_MEMORY_COST: int | None = None
 
     # The retaliation clock.
     DEFAULT_RESPONSE_TARGET_HOURS = 48
@@ -132,6 +135,9 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Cheap hashes keep the suite fast; production never reads these.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
 
     @classmethod
     def default_secret_key(cls) -> str:

@@ -26,6 +26,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from coenforce.extensions import babel, csrf, limiter, login_manager
 
     db.init_app(app)
+    from coenforce.security import passwords
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)
     limiter.init_app(app)

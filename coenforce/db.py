@@ -75,8 +75,10 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):
             # BEGIN IMMEDIATE takes the write lock up front: a transaction that
             # reads and then writes can never fail half-way on a lock upgrade,
-            # and two escalation ticks are serialized by the database.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # and two escalation ticks are serialized by the database. A
+            # connection may ask for a plain deferred BEGIN (read-mostly tools).
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -96,16 +98,21 @@ class Database:
         engine = make_engine(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["coenforce.db"] = (engine, factory)
+        # Closed after every request, and at the end of other app contexts.
+        app.teardown_request(self._close_session)
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
     def engine_for(app: Flask) -> Engine:
         return app.extensions["coenforce.db"][0]
 
-    def new_session(self, app: Flask | None = None) -> Session:
-        """A new session not tied to the request (scheduler jobs, CLI)."""
+    def new_session(self, app: Flask | None = None, sqlite_begin: str = "IMMEDIATE") -> Session:
+        """A new session not tied to the request (scheduler jobs, CLI, tests)."""
         app = app or current_app
-        return app.extensions["coenforce.db"][1]()
+        engine, factory = app.extensions["coenforce.db"]
+        if sqlite_begin != "IMMEDIATE":
+            return factory(bind=engine.execution_options(sqlite_begin=sqlite_begin))
+        return factory()
 
     @property
     def session(self) -> Session:

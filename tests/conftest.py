@@ -99,8 +99,15 @@ def app(database_url, frozen):
 
 @pytest.fixture
 def session(app):
-    """A session of its own (not the request's), committed by the code under test."""
-    s = db.new_session(app)
+    """The test's own session (not the request's).
+
+    On SQLite it begins transactions DEFERRED, so a test that has read
+    something does not hold the write lock while the app under test writes.
+    A read transaction keeps its snapshot, though: call `session.rollback()`
+    (as the builders and read helpers do) before reading what another session
+    wrote, or before writing after another session committed.
+    """
+    s = db.new_session(app, sqlite_begin="DEFERRED")
     yield s
     s.close()
 
@@ -123,6 +130,7 @@ def make_org(session):
     counter = iter(range(1, 10_000))
 
     def build(kind="agency", name=None, timezone="America/Los_Angeles", **extra):
+        session.rollback()
         org = create_organization(session, {"name": name or f"{kind.title()} {next(counter)}", "kind": kind,
                                             "timezone": timezone, **extra})
         session.commit()
@@ -136,6 +144,7 @@ def make_user(session):
     counter = iter(range(1, 10_000))
 
     def build(org, role="investigator", language="en", email=None, name=None):
+        session.rollback()
         user = create_user(session, {"email": email or f"{role}{next(counter)}@example.org", "org": org.name,
                                      "role": role, "language": language, "name": name, "password": PASSWORD})
         session.commit()
@@ -148,6 +157,7 @@ def partner_up(session):
     from coenforce.partners.service import create_partnership
 
     def build(agency, partner):
+        session.rollback()
         partnership = create_partnership(session, agency.name, partner.name)
         session.commit()
         return partnership
@@ -162,6 +172,7 @@ def make_complaint(session):
         data = {"employer_name": "Acme Packing", "retaliation_types": ["immigration_threat"],
                 "description": "Threatened to call immigration after a wage claim."}
         data.update(overrides)
+        session.rollback()
         complaint = open_complaint(session, user, data)
         session.commit()
         return complaint
@@ -232,6 +243,7 @@ def api(client, session):
 
     class Caller:
         def __init__(self, user):
+            session.rollback()
             self.token = issue_token(session, user)
             session.commit()
 

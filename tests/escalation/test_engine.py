@@ -1,0 +1,200 @@
+"""The escalation engine against a real database: rungs at their time, the
+recipients of each rung, catch-up, idempotent and concurrent ticks."""
+import threading
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from coenforce import escalation
+from coenforce.complaints import service as complaints
+from coenforce.db import db
+from coenforce.escalation.models import Deadline, EscalationStep
+from coenforce.notify.models import Notice
+
+from tests.conftest import START
+
+
+def notices(session, **where):
+    session.rollback()  # see what the other sessions committed
+    query = select(Notice).order_by(Notice.id)
+    for key, value in where.items():
+        query = query.where(getattr(Notice, key) == value)
+    return session.scalars(query).all()
+
+
+def recipients(session, kind):
+    return sorted(n.recipient.email for n in notices(session, kind=kind))
+
+
+def tick_at(app, at):
+    session = db.new_session(app)
+    try:
+        return escalation.tick(session, at)
+    finally:
+        session.close()
+
+
+def test_clock_across_dst_is_48_real_hours(world, make_complaint, frozen, session):
+    """Received 2026-03-07 10:00 in Los Angeles (PST) is due 2026-03-09 11:00 PDT, 18:00 UTC."""
+    frozen.set(datetime(2026, 3, 7, 20, 0, tzinfo=timezone.utc))
+    received = datetime.fromisoformat("2026-03-07T10:00:00-08:00")
+    complaint = make_complaint(world.investigator, received_at=received)
+    deadline = complaints.clock_of(session, complaint)
+    assert deadline.due_at == datetime(2026, 3, 9, 18, 0, tzinfo=timezone.utc)
+    from coenforce.i18n import local_time
+    shown = local_time(deadline.due_at, world.agency.timezone, "en", "short")
+    assert shown.startswith("3/9/26, 11:00") and shown.endswith("PDT")
+
+
+def test_intake_notifies_supervisors_at_once(world, make_complaint, session):
+    """The intake rung fires in the same transaction as the complaint."""
+    make_complaint(world.investigator)
+    assert recipients(session, "complaint_response.intake") == [world.supervisor.email]
+
+
+def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complaint, session, frozen):
+    complaint = make_complaint(world.investigator, shared_with=[world.partner.id])
+    minute = timedelta(minutes=1)
+    expected = [
+        (4, "unassigned", [world.supervisor.email]),
+        (24, "reminder", [world.supervisor.email]),  # nobody assigned: supervisors instead
+        (40, "warning", [world.investigator.email, world.supervisor.email]),
+        (48, "breach", sorted([world.investigator.email, world.supervisor.email, world.admin.email,
+                               world.liaison.email])),
+        (72, "overdue", [world.supervisor.email]),
+    ]
+    for hours, rung, people in expected:
+        if rung == "warning":
+            session.rollback()
+            complaints.assign(session, world.supervisor, complaint, world.investigator.id)
+            session.commit()
+        before = tick_at(app, START + timedelta(hours=hours) - minute)
+        assert before["fired"] == 0, f"{rung} fired a minute early"
+        at = tick_at(app, START + timedelta(hours=hours))
+        assert at["fired"] == 1 and at["skipped"] == 0
+        assert recipients(session, f"complaint_response.{rung}") == sorted(people), rung
+    # Every 24 h after the breach another overdue notice, until the clock stops.
+    tick_at(app, START + timedelta(hours=96))
+    assert len(notices(session, kind="complaint_response.overdue")) == 2
+
+
+def test_unassigned_rung_is_silent_once_assigned(app, world, make_complaint, session):
+    complaint = make_complaint(world.investigator)
+    complaints.assign(session, world.supervisor, complaint, world.investigator.id)
+    session.commit()
+    counts = tick_at(app, START + timedelta(hours=4))
+    assert counts["fired"] == 1 and counts["notices"] == 0
+    assert notices(session, kind="complaint_response.unassigned") == []
+
+
+def test_catch_up_after_an_outage_fires_only_the_newest(app, world, make_complaint, session):
+    complaint = make_complaint(world.investigator)
+    counts = tick_at(app, START + timedelta(hours=50))
+    assert counts == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2}
+    kinds = Counter(n.kind for n in notices(session))
+    assert kinds == {"complaint_response.intake": 1, "complaint_response.breach": 2}
+    session.rollback()
+    deadline = complaints.clock_of(session, complaint)
+    steps = session.scalars(select(EscalationStep).where(EscalationStep.deadline_id == deadline.id)
+                            .order_by(EscalationStep.position)).all()
+    assert [(s.rung, s.outcome) for s in steps] == [
+        ("intake", "fired"), ("unassigned", "skipped"), ("reminder", "skipped"), ("warning", "skipped"),
+        ("breach", "fired")]
+
+
+def test_ticking_twice_at_the_same_instant_creates_nothing_new(app, world, make_complaint, session):
+    make_complaint(world.investigator)
+    at = START + timedelta(hours=48)
+    first = tick_at(app, at)
+    total = len(notices(session))
+    second = tick_at(app, at)
+    assert first["fired"] == 1
+    assert second == {"deadlines": 0, "fired": 0, "skipped": 0, "notices": 0}
+    assert len(notices(session)) == total
+
+
+def test_a_qualifying_action_stops_the_clock_and_cancels_pending_notices(app, world, make_complaint, session):
+    complaint = make_complaint(world.investigator)
+    tick_at(app, START + timedelta(hours=24))
+    session.rollback()
+    complaints.record_action(session, world.investigator, complaint, {"type": "worker_interviewed"})
+    session.commit()
+    assert complaints.clock_of(session, complaint).stopped_at is None, "an interview is not a response"
+    complaints.record_action(session, world.investigator, complaint, {"type": "site_visit"})
+    session.commit()
+    deadline = complaints.clock_of(session, complaint)
+    assert deadline.stopped_at == START and deadline.next_rung_at is None
+    assert {n.status for n in notices(session)} == {"cancelled"}
+    assert tick_at(app, START + timedelta(hours=100))["fired"] == 0
+
+
+def test_a_late_entered_earlier_response_moves_the_stop_back(app, world, make_complaint, session, frozen):
+    complaint = make_complaint(world.investigator)
+    frozen.advance(hours=50)
+    complaints.record_action(session, world.investigator, complaint, {"type": "employer_contacted"})
+    session.commit()
+    assert complaints.clock_summary(complaints.clock_of(session, complaint))["state"] == "breached"
+    complaints.record_action(session, world.investigator, complaint, {
+        "type": "anti_retaliation_notice", "taken_at": START + timedelta(hours=30)})
+    session.commit()
+    deadline = complaints.clock_of(session, complaint)
+    assert deadline.stopped_at == START + timedelta(hours=30)
+    assert complaints.clock_summary(deadline)["state"] == "met"
+
+
+def test_target_hours_come_from_the_agency(world, make_org, make_user, make_complaint, session):
+    fast = make_org("agency", name="Fast Agency", response_target_hours=24)
+    investigator = make_user(fast, "investigator")
+    complaint = make_complaint(investigator)
+    assert complaints.clock_of(session, complaint).due_at == START + timedelta(hours=24)
+
+
+def test_parallel_ticks_create_no_duplicate(app, world, make_complaint, session):
+    """Two ticks on two connections at the same instant: each rung fires once."""
+    for n in range(40):
+        make_complaint(world.investigator, employer_name=f"Employer {n}", shared_with=[world.partner.id])
+    at = START + timedelta(hours=48)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            with app.app_context():
+                barrier.wait()
+                results.append(tick_at(app, at))
+        except Exception as exc:  # reported below: a thread's exception must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sum(r["fired"] for r in results) == 40
+    breach = notices(session, kind="complaint_response.breach")
+    assert len(breach) == 40 * 3  # supervisor, admin, liaison; nobody assigned
+    keys = [n.dedupe_key for n in breach]
+    assert len(keys) == len(set(keys))
+    session.rollback()
+    positions = session.scalars(select(Deadline.position)).all()
+    assert set(positions) == {5}, "every deadline advanced exactly once"
+
+
+@pytest.mark.postgresql_only
+def test_parallel_ticks_skip_rows_locked_by_the_other(app, world, make_complaint, session):
+    """On PostgreSQL a tick holding rows makes the other skip them instead of waiting."""
+    for n in range(5):
+        make_complaint(world.investigator, employer_name=f"Employer {n}")
+    at = START + timedelta(hours=48)
+    holder = db.new_session(app)
+    locked = holder.scalars(select(Deadline).where(Deadline.next_rung_at <= at)
+                            .with_for_update(skip_locked=True).limit(2)).all()
+    assert len(locked) == 2
+    counts = tick_at(app, at)
+    assert counts["fired"] == 3
+    holder.rollback()
+    holder.close()
+    assert tick_at(app, at)["fired"] == 2
