@@ -27,7 +27,7 @@ translations: $(STAMP)
 extract-messages: $(STAMP)
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--omit-header -o coenforce/translations/messages.pot .
-	$(VENV)/bin/pybabel -q update --no-fuzzy-matching --omit-header -i coenforce/translations/messages.pot \
+	$(VENV)/bin/pybabel -q update --no-fuzzy-matching -i coenforce/translations/messages.pot \
 		-d coenforce/translations
 
 migrate: install

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, widgets
+from wtforms.fields.choices import SelectChoice
 
 from coenforce.validation import ValidationError
 
@@ -22,6 +23,12 @@ class CheckboxesField(SelectMultipleField):
 
     def pre_validate(self, form):  # the service validates the choices
         pass
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs or a {value: label} mapping."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value, label) for value, label in items]
 
 
 def apply_errors(form, error: ValidationError) -> None:

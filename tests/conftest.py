@@ -9,6 +9,8 @@ import shutil
 from datetime import datetime, timezone
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 os.environ.setdefault("COENFORCE_ENV", "testing")
@@ -88,10 +90,27 @@ def frozen():
     clock.unfreeze()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own,
+    as in production, even while the test holds one open for service calls:
+    nothing in `g` (the db session, the locale, the user) leaks between requests."""
+
+    def open(self, *args, **kwargs):
+        held = _cv_app.get(None)
+        if held is None:
+            return super().open(*args, **kwargs)
+        held.pop()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            held.push()
+
+
 @pytest.fixture
 def app(database_url, frozen):
     app = create_app({"DATABASE_URL": database_url, "DISPATCH_RETRY_SCHEDULE": [30, 60, 120],
                       "BASE_URL": "https://coenforce.test"})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
     db.engine_for(app).dispose()

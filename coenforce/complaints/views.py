@@ -11,7 +11,7 @@ from coenforce.complaints import service
 from coenforce.complaints.forms import ActionForm, AssignForm, CloseForm, ComplaintForm, DamagesForm, ShareForm
 from coenforce.complaints.types import ACTION_TYPES, ATTORNEY_LIST_LANGUAGES, CLOCK_STATES, RETALIATION_TYPES, STATUSES
 from coenforce.db import db
-from coenforce.forms import apply_errors, local_to_utc
+from coenforce.forms import apply_errors, choices, local_to_utc
 from coenforce.security import policy
 from coenforce.validation import Conflict, NotAllowed, ValidationError
 
@@ -54,9 +54,10 @@ def new():
         abort(403)
     form = ComplaintForm()
     agencies = service.agency_choices(db.session, current_user)
-    form.agency_id.choices = [(str(a.id), a.name) for a in agencies]
+    form.agency_id.choices = choices((str(a.id), a.name) for a in agencies)
     agency_id = int(form.agency_id.data) if (form.agency_id.data or "").isdigit() else (agencies[0].id if agencies else None)
-    form.shared_with.choices = [(p.id, p.name) for p in service.partner_choices(db.session, agency_id)] if agency_id else []
+    form.shared_with.choices = choices(
+        (p.id, p.name) for p in service.partner_choices(db.session, agency_id)) if agency_id else []
     status = 200
     if form.validate_on_submit():
         try:
@@ -88,9 +89,9 @@ def _detail(complaint, status=200, **forms):
     partners = service.partner_choices(db.session, complaint.agency_id)
     action_form = forms.get("action_form") or ActionForm()
     assign_form = forms.get("assign_form") or AssignForm(assignee_id=str(complaint.assignee_id or ""))
-    assign_form.assignee_id.choices = [("", _("Nobody"))] + [(str(u.id), u.name) for u in staff]
+    assign_form.assignee_id.choices = choices([("", _("Nobody"))] + [(str(u.id), u.name) for u in staff])
     share_form = forms.get("share_form") or ShareForm(shared_with=complaint.shared_with)
-    share_form.shared_with.choices = [(p.id, p.name) for p in partners]
+    share_form.shared_with.choices = choices((p.id, p.name) for p in partners)
     return render_template(
         "complaints/detail.html", complaint=complaint, clock=service.clock_summary(deadline),
         totals=service.damages_totals(complaint), action_form=action_form, assign_form=assign_form,

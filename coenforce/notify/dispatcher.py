@@ -23,6 +23,8 @@ from coenforce.notify.senders import Result, sender_for
 
 log = logging.getLogger("coenforce.notify")
 
+_MAX_PROVIDER_WAIT = 3600.0
+
 
 def _claimable(now: datetime):
     return or_(
@@ -81,8 +83,9 @@ def _finish(session: Session, notice_id: int, token: str, result: Result, now: d
         outcome = "sent"
     elif result.outcome == "retry" and notice.attempts <= len(schedule):
         wait = schedule[notice.attempts - 1]
-        if result.retry_after:
-            wait = max(wait, result.retry_after)
+        if result.retry_at:
+            # Wait for the provider's reset, but no more than an hour on its word.
+            wait = max(wait, min((result.retry_at - now).total_seconds(), _MAX_PROVIDER_WAIT))
         values.update(status="pending", next_attempt_at=now + timedelta(seconds=wait))
         outcome = "retry"
     elif result.outcome == "retry":

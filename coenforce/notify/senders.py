@@ -9,13 +9,13 @@ from __future__ import annotations
 import http.client
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.error import URLError
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, Mail
 
-from coenforce import clock
 from coenforce.notify.render import Email
 
 log = logging.getLogger("coenforce.notify")
@@ -26,7 +26,9 @@ class Result:
     outcome: str                 # "sent", "retry" or "fail"
     status: int | None = None    # the provider's HTTP status, if any
     error: str | None = None
-    retry_after: float | None = None  # seconds the provider asked us to wait
+    # When the provider said to try again (a 429's reset): a time, not a wait, so the
+    # dispatcher measures it from its own `now`, which may not be the clock's.
+    retry_at: datetime | None = None
     config_fault: bool = False   # 401/403: the API key is wrong, say so loudly
 
 
@@ -66,7 +68,7 @@ class SendGridSender:
         status = int(exc.status_code)
         reason = f"HTTP {status} {exc.reason or ''}".strip()
         if status == 429:
-            return Result("retry", status, reason, _seconds_until_reset(exc.headers))
+            return Result("retry", status, reason, _rate_limit_reset(exc.headers))
         if status >= 500:
             return Result("retry", status, reason)
         if status in (401, 403):
@@ -75,13 +77,12 @@ class SendGridSender:
         return Result("fail", status, reason)
 
 
-def _seconds_until_reset(headers) -> float | None:
+def _rate_limit_reset(headers) -> datetime | None:
     """SendGrid's X-RateLimit-Reset is the Unix time when the limit resets."""
     try:
-        reset = float(headers.get("X-RateLimit-Reset"))
-    except (TypeError, ValueError, AttributeError):
+        return datetime.fromtimestamp(float(headers.get("X-RateLimit-Reset")), timezone.utc)
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError):
         return None
-    return max(1.0, min(reset - clock.now().timestamp(), 3600.0))
 
 
 def sender_for(config: dict):

@@ -55,7 +55,8 @@ def enqueue(session: Session, *, recipient: User, kind: str, dedupe_key: str, or
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The unique dedupe key makes a second tick, or a second process, a no-op.
     stmt = insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(stmt).rowcount == 1
+    # RETURNING tells whether a row went in (rowcount is not reliable here on psycopg).
+    return session.execute(stmt.returning(Notice.id)).first() is not None
 
 
 def cancel_pending(session: Session, deadline_id: int) -> int:

@@ -17,12 +17,6 @@ from tests.conftest import PASSWORD
 SCREENSHOT = "/tmp/coenforce-journey.png"
 
 
-# WTForms 3.3 deprecates (value, label) tuples as SelectField choices and warns
-# each time ComplaintForm or ActionForm is built; under filterwarnings=error the
-# warning raises inside the view and /complaints/new and the detail page answer
-# 500. Warning filters are process-wide, so this mark covers the server thread
-# too. Remove it once coenforce/complaints/forms.py passes SelectChoice objects.
-@pytest.mark.filterwarnings("ignore:Passing SelectField choices as tuples:DeprecationWarning")
 @pytest.mark.browser
 def test_investigator_files_a_complaint_and_stops_the_clock(browser_page, live_server, world, frozen):
     page = browser_page
@@ -99,7 +93,4 @@ def test_investigator_files_a_complaint_and_stops_the_clock(browser_page, live_s
     origin = urlsplit(live_server)
     elsewhere = [url for url in requested if urlsplit(url).hostname != origin.hostname]
     assert requested and not elsewhere, f"requests to other hosts: {elsewhere}"
-    # The app has no favicon; chromium's own /favicon.ico fetch 404s and logs an
-    # error that says nothing about the page, so only that one is let through.
-    console_errors = [e for e in console_errors if not e.endswith(f"{live_server}/favicon.ico")]
     assert not console_errors, console_errors

@@ -252,7 +252,7 @@ def test_no_notice_lost_and_none_sent_twice(session, frozen, fake_sendgrid, thir
     assert Counter(fake_sendgrid.sent_notice_ids()) == {str(i): 1 for i in thirty_notices}
     # Every claim made exactly one request: nothing was sent behind the outbox's back.
     assert sum(n.attempts for n in final) == len(fake_sendgrid.requests)
-    assert Counter(r.status for r in fake_sendgrid.requests)[500] > 0
+    assert {500, 503, 429, None} <= {r.status for r in fake_sendgrid.requests}  # None: the hang
 
 
 def test_two_dispatchers_at_once_send_each_notice_once(app, frozen, fake_sendgrid, thirty_notices):
