@@ -20,6 +20,12 @@ from coenforce.db import db, make_engine  # noqa: E402
 from coenforce.migrate import upgrade  # noqa: E402
 from coenforce.models import metadata  # noqa: E402
 
+def fresh(session) -> None:
+    """End the session's transaction and forget loaded objects: the next read sees the database."""
+    session.rollback()
+    session.expire_all()
+
+
 BACKEND = os.environ.get("COENFORCE_TEST_BACKEND", "sqlite")
 PASSWORD = "correct horse battery staple"
 START = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)
@@ -122,9 +128,10 @@ def session(app):
 
     On SQLite it begins transactions DEFERRED, so a test that has read
     something does not hold the write lock while the app under test writes.
-    A read transaction keeps its snapshot, though: call `session.rollback()`
-    (as the builders and read helpers do) before reading what another session
-    wrote, or before writing after another session committed.
+    A read transaction keeps its snapshot and the identity map keeps loaded
+    objects, though: call `fresh(session)` (as the builders and read helpers
+    do) before reading what another session wrote, or before writing after
+    another session committed.
     """
     s = db.new_session(app, sqlite_begin="DEFERRED")
     yield s
@@ -149,7 +156,7 @@ def make_org(session):
     counter = iter(range(1, 10_000))
 
     def build(kind="agency", name=None, timezone="America/Los_Angeles", **extra):
-        session.rollback()
+        fresh(session)
         org = create_organization(session, {"name": name or f"{kind.title()} {next(counter)}", "kind": kind,
                                             "timezone": timezone, **extra})
         session.commit()
@@ -163,7 +170,7 @@ def make_user(session):
     counter = iter(range(1, 10_000))
 
     def build(org, role="investigator", language="en", email=None, name=None):
-        session.rollback()
+        fresh(session)
         user = create_user(session, {"email": email or f"{role}{next(counter)}@example.org", "org": org.name,
                                      "role": role, "language": language, "name": name, "password": PASSWORD})
         session.commit()
@@ -176,7 +183,7 @@ def partner_up(session):
     from coenforce.partners.service import create_partnership
 
     def build(agency, partner):
-        session.rollback()
+        fresh(session)
         partnership = create_partnership(session, agency.name, partner.name)
         session.commit()
         return partnership
@@ -191,7 +198,7 @@ def make_complaint(session):
         data = {"employer_name": "Acme Packing", "retaliation_types": ["immigration_threat"],
                 "description": "Threatened to call immigration after a wage claim."}
         data.update(overrides)
-        session.rollback()
+        fresh(session)
         complaint = open_complaint(session, user, data)
         session.commit()
         return complaint
@@ -262,7 +269,7 @@ def api(client, session):
 
     class Caller:
         def __init__(self, user):
-            session.rollback()
+            fresh(session)
             self.token = issue_token(session, user)
             session.commit()
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Callable
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import clock, notify
 from coenforce.escalation.ladder import Entry, Ladder, Rung, parse_ladder
@@ -122,37 +123,60 @@ def tick(session: Session, now: datetime | None = None) -> dict:
         if not deadlines:
             session.commit()
             break
-        advanced = sum(_advance(session, d, now, counts) for d in deadlines)
+        steps: list[dict] = []
+        advanced = sum(_advance(session, d, now, counts, steps) for d in deadlines)
+        _record_steps(session, steps)
         session.commit()
         if not advanced:
             break  # every row was taken by another process
     return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices")}
 
 
-def _advance(session: Session, deadline: Deadline, now: datetime, counts: Counter) -> bool:
-    """Apply one step to one deadline; False if another process moved it first."""
+_deadlines = Deadline.__table__
+
+
+def _advance(session: Session, deadline: Deadline, now: datetime, counts: Counter,
+             steps: list[dict] | None = None) -> bool:
+    """Apply one step to one deadline; False if another process moved it first.
+
+    The step records go to `steps` for the caller to insert with the rest of
+    its batch, or are inserted at once when no list is given.
+    """
     step = ladder_for(deadline.kind).step(deadline.position, deadline.starts_at, deadline.due_at, now)
+    # A Core update of the table: a cached statement without the ORM's bulk-update bookkeeping.
     result = session.execute(
-        update(Deadline)
-        .where(Deadline.id == deadline.id, Deadline.position == deadline.position, Deadline.stopped_at.is_(None))
+        update(_deadlines)
+        .where(_deadlines.c.id == deadline.id, _deadlines.c.position == deadline.position,
+               _deadlines.c.stopped_at.is_(None))
         .values(position=step.next_position, next_rung_at=step.next_at)
-        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         # Another tick advanced (or a response stopped) this deadline first;
         # whoever won the update sends the notices.
         return False
-    deadline.position, deadline.next_rung_at = step.next_position, step.next_at
+    # The update above wrote these: set them as loaded, not as changes the
+    # next flush would write a second time.
+    set_committed_value(deadline, "position", step.next_position)
+    set_committed_value(deadline, "next_rung_at", step.next_at)
     counts["deadlines"] += 1
-    for entry in step.skipped:
-        session.add(_step_record(deadline, entry, now, "skipped", 0))
-        counts["skipped"] += 1
+    records = [_step_record(deadline, entry, now, "skipped", 0) for entry in step.skipped]
+    counts["skipped"] += len(step.skipped)
     if step.fire is not None:
         sent = _notify(session, deadline, step.fire)
-        session.add(_step_record(deadline, step.fire, now, "fired", sent))
+        records.append(_step_record(deadline, step.fire, now, "fired", sent))
         counts["fired"] += 1
         counts["notices"] += sent
+    if steps is None:
+        _record_steps(session, records)
+    else:
+        steps.extend(records)
     return True
+
+
+def _record_steps(session: Session, records: list[dict]) -> None:
+    """Insert step records with one executemany (not one ORM flush per deadline)."""
+    if records:
+        session.execute(insert(EscalationStep.__table__), records)
 
 
 def _notify(session: Session, deadline: Deadline, entry: Entry) -> int:
@@ -170,9 +194,9 @@ def _notify(session: Session, deadline: Deadline, entry: Entry) -> int:
     return inserted
 
 
-def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: str, notices: int) -> EscalationStep:
-    return EscalationStep(deadline_id=deadline.id, position=entry.position, rung=entry.rung.name,
-                          scheduled_at=entry.at, handled_at=now, outcome=outcome, notices=notices)
+def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: str, notices: int) -> dict:
+    return dict(deadline_id=deadline.id, position=entry.position, rung=entry.rung.name,
+                scheduled_at=entry.at, handled_at=now, outcome=outcome, notices=notices)
 
 
 def deadline_for(session: Session, subject_type: str, subject_id: int, kind: str) -> Deadline | None:

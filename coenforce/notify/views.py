@@ -3,17 +3,26 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from coenforce.db import db
 from coenforce.notify.models import NOTICE_STATUSES, Notice
-from coenforce.notify.service import notices_for_organization, requeue
+from coenforce.notify.service import message_for, notices_for_organization, requeue
 from coenforce.security import policy
 
 bp = Blueprint("notify", __name__, url_prefix="/outbox")
 PAGE = 100
+STATUS_LABELS = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    "dead": _l("Dead after retries"),
+    "cancelled": _l("Cancelled"),
+}
 
 
 @bp.before_request
@@ -39,7 +48,8 @@ def outbox():
         Notice.organization_id == current_user.organization_id, Notice.status == "failed",
         Notice.provider_status.in_((401, 403))))
     return render_template("notify/outbox.html", notices=notices, counts=counts, status=status, page=page,
-                           page_size=PAGE, statuses=NOTICE_STATUSES, config_fault=config_fault, form=FlaskForm())
+                           page_size=PAGE, statuses=NOTICE_STATUSES, status_labels=STATUS_LABELS,
+                           kind_title=lambda kind: message_for(kind).title, config_fault=config_fault, form=FlaskForm())
 
 
 @bp.post("/<int:notice_id>/requeue")

@@ -13,11 +13,11 @@ from coenforce.db import db
 from coenforce.escalation.models import Deadline, EscalationStep
 from coenforce.notify.models import Notice
 
-from tests.conftest import START
+from tests.conftest import START, fresh
 
 
 def notices(session, **where):
-    session.rollback()  # see what the other sessions committed
+    fresh(session)
     query = select(Notice).order_by(Notice.id)
     for key, value in where.items():
         query = query.where(getattr(Notice, key) == value)
@@ -67,7 +67,7 @@ def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complain
     ]
     for hours, rung, people in expected:
         if rung == "warning":
-            session.rollback()
+            fresh(session)
             complaints.assign(session, world.supervisor, complaint, world.investigator.id)
             session.commit()
         before = tick_at(app, START + timedelta(hours=hours) - minute)
@@ -95,7 +95,7 @@ def test_catch_up_after_an_outage_fires_only_the_newest(app, world, make_complai
     assert counts == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2}
     kinds = Counter(n.kind for n in notices(session))
     assert kinds == {"complaint_response.intake": 1, "complaint_response.breach": 2}
-    session.rollback()
+    fresh(session)
     deadline = complaints.clock_of(session, complaint)
     steps = session.scalars(select(EscalationStep).where(EscalationStep.deadline_id == deadline.id)
                             .order_by(EscalationStep.position)).all()
@@ -118,7 +118,7 @@ def test_ticking_twice_at_the_same_instant_creates_nothing_new(app, world, make_
 def test_a_qualifying_action_stops_the_clock_and_cancels_pending_notices(app, world, make_complaint, session):
     complaint = make_complaint(world.investigator)
     tick_at(app, START + timedelta(hours=24))
-    session.rollback()
+    fresh(session)
     complaints.record_action(session, world.investigator, complaint, {"type": "worker_interviewed"})
     session.commit()
     assert complaints.clock_of(session, complaint).stopped_at is None, "an interview is not a response"
@@ -178,7 +178,7 @@ def test_parallel_ticks_create_no_duplicate(app, world, make_complaint, session)
     assert len(breach) == 40 * 3  # supervisor, admin, liaison; nobody assigned
     keys = [n.dedupe_key for n in breach]
     assert len(keys) == len(set(keys))
-    session.rollback()
+    fresh(session)
     positions = session.scalars(select(Deadline.position)).all()
     assert set(positions) == {5}, "every deadline advanced exactly once"
 

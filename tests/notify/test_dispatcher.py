@@ -116,6 +116,22 @@ def test_rate_limit_wait_is_measured_from_the_pass_time(session, frozen, fake_se
     assert only_notice(session).next_attempt_at == reset
 
 
+@pytest.mark.parametrize("reset, wait", [
+    (None, 30),                           # no header: the schedule's first step
+    ("soon", 30),                         # not a number: ignored
+    (-3600, 30),                          # already past: the schedule's step
+    (365 * 24 * 3600, 3600),              # a year away: an hour at most on the provider's word
+])
+def test_rate_limit_reset_header_is_trusted_within_bounds(session, frozen, fake_sendgrid, one_notice, reset, wait):
+    """A missing, broken, past or absurd X-RateLimit-Reset gives a sane wait."""
+    if isinstance(reset, int):
+        reset = str(int(frozen.at.timestamp()) + reset)
+    fake_sendgrid.respond((429, {"X-RateLimit-Reset": reset} if reset else {}))
+
+    assert dispatch(session, frozen.at)["retry"] == 1
+    assert only_notice(session).next_attempt_at == frozen.at + timedelta(seconds=wait)
+
+
 def test_bad_request_fails_at_once_and_is_never_retried(session, frozen, fake_sendgrid, one_notice):
     """A 400 fails the notice on the first attempt; later passes leave it alone."""
     fake_sendgrid.respond(400)

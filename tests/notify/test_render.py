@@ -87,14 +87,20 @@ def test_spanish_notice_uses_the_spanish_catalog(session, world, english_supervi
         assert es.subject.startswith(f"[coenforce] {translated}:")
 
 
+UTC = timezone.utc
+NNBSP = "\u202f"  # CLDR puts a narrow no-break space before AM/PM
+
+
 @pytest.mark.parametrize("filed_at, org, expected", [
     # 17:00 UTC + 48 h, in winter: 9 AM Pacific Standard Time.
-    (datetime(2026, 3, 2, 17, tzinfo=timezone.utc), "agency", "Wednesday, March 4, 2026, 9:00:00 AM Pacific Standard Time PST"),
+    (datetime(2026, 3, 2, 17, tzinfo=UTC), "agency",
+     f"Wednesday, March 4, 2026, 9:00:00{NNBSP}AM Pacific Standard Time PST"),
     # 48 real hours across the switch to daylight time on March 8: 10 AM PDT.
-    (datetime(2026, 3, 7, 17, tzinfo=timezone.utc), "agency", "Monday, March 9, 2026, 10:00:00 AM Pacific Daylight Time PDT"),
+    (datetime(2026, 3, 7, 17, tzinfo=UTC), "agency",
+     f"Monday, March 9, 2026, 10:00:00{NNBSP}AM Pacific Daylight Time PDT"),
     # Another agency's zone: the same instant is noon in New York.
-    (datetime(2026, 3, 2, 17, tzinfo=timezone.utc), "other_agency",
-     "Wednesday, March 4, 2026, 12:00:00 PM Eastern Standard Time EST"),
+    (datetime(2026, 3, 2, 17, tzinfo=UTC), "other_agency",
+     f"Wednesday, March 4, 2026, 12:00:00{NNBSP}PM Eastern Standard Time EST"),
 ])
 def test_due_time_is_shown_in_the_recipient_organization_zone(session, world, frozen, make_user, make_complaint,
                                                               filed_at, org, expected):
