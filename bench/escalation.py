@@ -138,7 +138,7 @@ def prepare_database(args) -> tuple[str, object]:
             problem = _not_empty(engine, names)
             if problem:
                 sys.exit(f"bench/escalation.py: refusing to use {shown}: {problem}.\n"
-                         f"It would fill it with a million fake complaints. Pass --reset to wipe it first "
+                         f"The benchmark fills it with fake complaints. Pass --reset to wipe it first "
                          f"(every table in it is dropped), or point COENFORCE_DATABASE_URL at an empty database.")
             say(f"database: {shown} (migrated and empty)")
         else:

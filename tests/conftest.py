@@ -12,6 +12,7 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 os.environ.setdefault("COENFORCE_ENV", "testing")
 
@@ -42,22 +43,33 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     if BACKEND == "postgresql":
-        return f"database: PostgreSQL at {os.environ.get('COENFORCE_TEST_DATABASE_URL')}"
+        return f"database: PostgreSQL at {os.environ.get('COENFORCE_TEST_DATABASE_URL')}, schema {PG_SCHEMA}"
     return "database: a fresh SQLite file per test"
 
 
-def postgres_url() -> str:
+# Each PostgreSQL run works in a schema of its own inside the named database,
+# so two runs at once (or a developer's run beside CI's) never collide.
+PG_SCHEMA = f"coenforce_test_{os.getpid()}"
+
+
+def postgres_url(schema: str = PG_SCHEMA) -> str:
     url = os.environ.get("COENFORCE_TEST_DATABASE_URL")
     if not url:
         pytest.exit("COENFORCE_TEST_BACKEND=postgresql needs COENFORCE_TEST_DATABASE_URL", returncode=2)
-    return url
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+    return parsed.render_as_string(hide_password=False)
 
 
-def reset_postgres(url: str) -> None:
+def reset_postgres(url: str, drop_only: bool = False, schema: str = PG_SCHEMA) -> None:
+    """Empty a schema of this run (or drop it at the end)."""
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        if not drop_only:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
 
 
@@ -68,10 +80,12 @@ def migrated_template(tmp_path_factory):
         url = postgres_url()
         reset_postgres(url)
         upgrade(url)
-        return url
+        yield url
+        reset_postgres(url, drop_only=True)
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}")
-    return path
+    yield path
 
 
 @pytest.fixture

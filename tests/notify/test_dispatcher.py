@@ -23,9 +23,6 @@ from coenforce.notify.service import requeue
 from tests.fake_sendgrid import HANG
 from tests.notify.conftest import MAIL_FROM
 
-SCHEDULE = [30, 60, 120]  # DISPATCH_RETRY_SCHEDULE in the test app
-
-
 def notices(session) -> list[Notice]:
     """Every notice as the database holds it now."""
     rows = session.scalars(select(Notice).order_by(Notice.id).execution_options(populate_existing=True)).all()
@@ -183,11 +180,13 @@ def test_hung_provider_delays_one_notice_not_the_dispatcher(session, frozen, fak
     assert fake_sendgrid.sent_notice_ids() == [str(other.id), str(hung.id)]
 
 
-def test_notice_is_dead_after_the_last_retry_and_requeue_revives_it(session, frozen, fake_sendgrid, one_notice):
+def test_notice_is_dead_after_the_last_retry_and_requeue_revives_it(app, session, frozen, fake_sendgrid,
+                                                                    one_notice):
     """Three waits mean four attempts; then the notice is dead, kept, and requeue sends it."""
+    assert app.config["DISPATCH_RETRY_SCHEDULE"] == [30, 60, 120]
     fake_sendgrid.respond(500, 503, 500, 502)
     outcomes = []
-    for wait in [0, *SCHEDULE]:
+    for wait in [0, 30, 60, 120]:
         outcomes.append(dispatch(session, frozen.advance(seconds=wait)))
     assert [o["retry"] for o in outcomes] == [1, 1, 1, 0]
     assert outcomes[-1]["dead"] == 1
@@ -229,8 +228,9 @@ def test_crashed_dispatcher_lease_is_reclaimed_and_its_late_finish_is_lost(app, 
     assert (sent.status, sent.attempts, sent.claimed_by) == ("sent", 2, None)
 
     # The crashed dispatcher wakes up and reports on a row it no longer holds.
+    schedule = app.config["DISPATCH_RETRY_SCHEDULE"]
     for late in (Result("retry", 500, "late 500"), Result("fail", 400, "late 400"), Result("sent", 202)):
-        assert _finish(session, one_notice.id, "dead-token", late, start, SCHEDULE) == "lost"
+        assert _finish(session, one_notice.id, "dead-token", late, start, schedule) == "lost"
     after = only_notice(session)
     assert (after.status, after.sent_at, after.last_error, after.provider_status) == (
         "sent", start + timedelta(seconds=lease), None, 202)
