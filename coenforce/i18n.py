@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -13,9 +13,11 @@ from flask_login import current_user
 def select_locale() -> str:
     """The user's preference, then the browser's Accept-Language, then English."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI and the scheduler speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
-    chosen = request.args.get("lang") if request else None
+    chosen = request.args.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -23,7 +25,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The organization's time zone for signed-in users, else the default zone."""
-    if current_user and getattr(current_user, "is_authenticated", False):
+    if has_request_context() and current_user and getattr(current_user, "is_authenticated", False):
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 

@@ -63,6 +63,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Until sessions are stored server-side, bumping the epoch is what makes a
+    # copied cookie worthless after logout (it signs out the user's other devices too).
+    current_user.session_epoch += 1
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
