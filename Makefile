@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test translations extract-messages migrate seed bench clean
+.PHONY: install run test browser translations extract-messages migrate seed bench clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
@@ -52,6 +52,13 @@ test: install
 	else \
 		echo "== COENFORCE_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; \
 	fi
+
+## browser: Debian's chromium for the browser tests (needs root and apt; Playwright drives it)
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium is installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "install Debian's chromium (apt-get install chromium) to run the browser tests"; exit 1; fi
 
 ## bench: the escalation benchmark (small sizes; see bench/escalation.py --help)
 bench: install
