@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_time
 from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale
@@ -36,7 +38,13 @@ def local_time(value: datetime | None, tz: str, locale: str | None = None, fmt: 
         return ""
     locale = locale or str(get_locale() or "en")
     zone = ZoneInfo(tz)
-    text = babel_format_datetime(value, format=fmt, tzinfo=zone, locale=locale)
+    if fmt == "medium":
+        # A medium date with a short time: seconds are noise on a case page.
+        local = value.astimezone(zone)
+        pattern = Locale.parse(locale).datetime_formats["medium"]
+        text = pattern.format(format_time(local, "short", locale=locale), format_date(local, "medium", locale=locale))
+    else:
+        text = babel_format_datetime(value, format=fmt, tzinfo=zone, locale=locale)
     return f"{text} {value.astimezone(zone).tzname()}"
 
 
