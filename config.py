@@ -24,6 +24,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _int_env(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
 def _instance_secret(filename: str, make) -> str:
     """Read a development secret from instance/, creating it once."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -78,6 +88,14 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Per-account throttling: after this many failures in a row the account
+    # waits 1 minute, doubling with each further failure up to the maximum.
+    LOGIN_LOCK_AFTER = 5
+    LOGIN_LOCK_MAX_MINUTES = 15
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+    TRUSTED_PROXIES = 0
     # None: argon2-cffi's recommended argon2id parameters.
     ARGON2_TIME_COST: int | None = None
     ARGON2_MEMORY_COST: int | None = None
@@ -116,6 +134,10 @@ class Config:
         settings["RATELIMIT_STORAGE_URI"] = _env("COENFORCE_RATELIMIT_STORAGE_URL", cls.RATELIMIT_STORAGE_URI)
         settings["BASE_URL"] = _env("COENFORCE_BASE_URL", cls.BASE_URL).rstrip("/")
         settings["DEFAULT_TIMEZONE"] = _env("COENFORCE_DEFAULT_TIMEZONE", cls.DEFAULT_TIMEZONE)
+        settings["TRUSTED_PROXIES"] = _int_env("COENFORCE_TRUSTED_PROXIES", cls.TRUSTED_PROXIES)
+        settings["SESSION_IDLE_MINUTES"] = _int_env("COENFORCE_SESSION_IDLE_MINUTES", cls.SESSION_IDLE_MINUTES)
+        settings["SESSION_ABSOLUTE_HOURS"] = _int_env("COENFORCE_SESSION_ABSOLUTE_HOURS", cls.SESSION_ABSOLUTE_HOURS)
+        settings["PERMANENT_SESSION_LIFETIME"] = settings["SESSION_ABSOLUTE_HOURS"] * 3600
         return settings
 
     @classmethod

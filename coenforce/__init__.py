@@ -19,6 +19,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_mapping(load_config(overrides))
+    if app.config["TRUSTED_PROXIES"]:
+        # Honour X-Forwarded-For only from the configured number of proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
     logging.getLogger("coenforce").setLevel(logging.INFO)
 
     from coenforce import errors, headers, i18n
@@ -36,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from coenforce.complaints import api as complaints_api, views as complaints_views
     from coenforce.main import views as main_views
     from coenforce.notify import api as notify_api, views as notify_views
+    from coenforce.partners import views as partners_views
     from coenforce.security import views as security_views
     from coenforce import apikit
 
@@ -43,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(main_views.bp)
     app.register_blueprint(complaints_views.bp)
     app.register_blueprint(notify_views.bp)
+    app.register_blueprint(partners_views.bp)
     for blueprint in (apikit.bp, complaints_api.bp, notify_api.bp):
         csrf.exempt(blueprint)  # the API takes bearer tokens only, never the session cookie
         app.register_blueprint(blueprint)

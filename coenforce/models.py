@@ -7,6 +7,6 @@ from coenforce.db import Base
 from coenforce.escalation.models import Deadline, EscalationStep  # noqa: F401
 from coenforce.notify.models import Notice  # noqa: F401
 from coenforce.partners.models import Organization, Partnership, User  # noqa: F401
-from coenforce.security.models import ApiToken  # noqa: F401
+from coenforce.security.models import ApiToken, RecoveryCode, UserSession  # noqa: F401
 
 metadata = Base.metadata

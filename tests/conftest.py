@@ -8,6 +8,7 @@ import re
 import shutil
 from datetime import datetime, timezone
 
+import pyotp
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
@@ -183,10 +184,14 @@ def make_user(session):
     from coenforce.partners.service import create_user
     counter = iter(range(1, 10_000))
 
-    def build(org, role="investigator", language="en", email=None, name=None):
+    def build(org, role="investigator", language="en", email=None, name=None, two_factor=None):
+        """A user; agency staff (or anyone with two_factor=True) come with TOTP set up."""
         fresh(session)
         user = create_user(session, {"email": email or f"{role}{next(counter)}@example.org", "org": org.name,
                                      "role": role, "language": language, "name": name, "password": PASSWORD})
+        if two_factor if two_factor is not None else user.is_agency_staff:
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enabled_at = clock.now()
         session.commit()
         return user
     return build
@@ -258,12 +263,29 @@ def csrf_token(client, path: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def totp_code(session, frozen, user) -> str:
+    """The code the user's authenticator shows now; the clock moves on a step
+    if this user already spent the current one (each code works once)."""
+    from coenforce.partners.models import User
+    fresh(session)
+    stored = session.get(User, user.id)
+    step = int(frozen().timestamp()) // 30
+    if stored.totp_last_step is not None and stored.totp_last_step >= step:
+        frozen.advance(seconds=30 * (stored.totp_last_step - step + 1))
+    return pyotp.TOTP(stored.totp_secret).at(frozen())
+
+
 @pytest.fixture
-def login(client):
+def login(client, session, frozen):
+    """Sign in through the pages, giving the second factor when asked."""
     def do(user, password=PASSWORD):
         token = csrf_token(client, "/login")
         response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        if response.headers["Location"].endswith("/login/code"):
+            response = client.post("/login/code", data={"code": totp_code(session, frozen, user),
+                                                        "csrf_token": csrf_token(client, "/login/code")})
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
     return do
 

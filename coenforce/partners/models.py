@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
@@ -43,8 +43,14 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped by logout-everywhere and password changes: old cookies stop working.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-factor login (TOTP). The last accepted time step makes each code single-use.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Per-account login throttling: failures in a row and when the account may try again.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
@@ -63,7 +69,12 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_epoch}"
+        return str(self.id)
+
+    @property
+    def requires_two_factor(self) -> bool:
+        """Agency staff must use TOTP; partner users may."""
+        return self.is_agency_staff or self.totp_enabled_at is not None
 
     @property
     def is_agency_staff(self) -> bool:

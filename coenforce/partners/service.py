@@ -53,7 +53,7 @@ def create_user(session: Session, data: dict) -> User:
         f.fail("email", _l("A user with this email exists."))
     f.raise_if_any()
     user = User(organization_id=org.id, email=email, name=name or email.split("@")[0], role=role,
-                language=language, password_hash=hash_password(password), active=True, session_epoch=0,
+                language=language, password_hash=hash_password(password), active=True,
                 created_at=clock.now())
     session.add(user)
     session.flush()

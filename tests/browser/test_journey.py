@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -32,6 +33,10 @@ def test_investigator_files_a_complaint_and_stops_the_clock(browser_page, live_s
     page.get_by_label("Email").fill(world.investigator.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # Agency staff give a second factor: the code their authenticator shows now.
+    expect(page.get_by_role("heading", name="Two-factor login")).to_be_visible()
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(world.investigator.totp_secret).at(frozen()))
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     # SESSION_COOKIE_SECURE is on; chromium keeps Secure cookies on http://127.0.0.1.
     cookie = next(c for c in page.context.cookies() if c["name"] == "coenforce_session")
