@@ -9,6 +9,8 @@ from coenforce.apikit import ApiAbort, blueprint, current_api_user, json_body, r
 from coenforce.complaints import service
 from coenforce.complaints.models import Complaint
 from coenforce.db import db
+from coenforce.security import policy
+from coenforce.validation import NotAllowed
 
 bp = blueprint("complaints_api")
 
@@ -65,6 +67,8 @@ def _visible(complaint_id: int) -> Complaint:
 @bp.post("/complaints")
 @token_required
 def create():
+    if not policy.allowed(current_api_user(), "complaint.create"):
+        raise NotAllowed()  # before reading the body: a refusal says nothing about the fields
     complaint = service.open_complaint(db.session, current_api_user(), json_body("ComplaintIn"))
     db.session.commit()
     return respond(complaint_json(complaint), 201)
@@ -95,6 +99,8 @@ def show(complaint_id: int):
 @token_required
 def add_action(complaint_id: int):
     complaint = _visible(complaint_id)
+    if not policy.allowed(current_api_user(), "complaint.act"):
+        raise NotAllowed()
     service.record_action(db.session, current_api_user(), complaint, json_body("ActionIn"))
     db.session.commit()
     db.session.refresh(complaint)

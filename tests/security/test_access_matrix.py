@@ -1,0 +1,178 @@
+"""Every route x every role x own / shared / other tenant -> the exact status.
+
+The table below is the access policy written out. It is checked against
+app.url_map: a route the table does not cover fails the test, so a new
+module cannot forget to decide who may use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from tests.conftest import PASSWORD, csrf_token
+
+ROLES = ["anonymous", "agency_admin", "supervisor", "investigator", "liaison", "organizer"]
+AGENCY = {"agency_admin", "supervisor", "investigator"}
+CONTEXTS = ["unshared", "shared", "other"]  # a complaint of the role's agency, one shared with its partner, another agency's
+
+
+def sees(role: str, ctx: str) -> bool:
+    """Who can see a complaint in each context (the tenancy rule)."""
+    if role in AGENCY:
+        return ctx in ("unshared", "shared")
+    return role == "liaison" and ctx == "shared"
+
+
+@dataclass
+class Route:
+    endpoint: str
+    method: str
+    path: str                       # may hold {complaint}, {notice}, {user}
+    expect: Callable[[str, str], int]
+    data: dict = field(default_factory=dict)
+    api: bool = False
+    per_context: bool = False       # run once per context (own / shared / other)
+    last: bool = False
+
+
+def page(allowed: set, ok: int, anonymous: int = 302) -> Callable[[str, str], int]:
+    return lambda role, ctx: anonymous if role == "anonymous" else ok if role in allowed else 403
+
+
+def complaint_page(allowed: set, ok: int) -> Callable[[str, str], int]:
+    def rule(role, ctx):
+        if role == "anonymous":
+            return 302
+        if role == "organizer":
+            return 403  # organizers are turned away from every complaint page
+        if not sees(role, ctx):
+            return 404
+        return ok if role in allowed else 403
+    return rule
+
+
+def complaint_api(allowed: set, ok: int) -> Callable[[str, str], int]:
+    def rule(role, ctx):
+        if role == "anonymous":
+            return 401
+        if not sees(role, ctx):
+            return 404
+        return ok if role in allowed else 403
+    return rule
+
+
+ALL = set(ROLES) - {"anonymous"}
+STAFF_AND_LIAISON = AGENCY | {"liaison"}
+
+ROUTES = [
+    Route("static", "GET", "/static/style.css", lambda r, c: 200),
+    Route("api.openapi_document", "GET", "/api/v1/openapi.json", lambda r, c: 200, api=True),
+    Route("security.login", "GET", "/login", lambda r, c: 200 if r == "anonymous" else 302),
+    Route("security.login", "POST", "/login", lambda r, c: 400 if r == "anonymous" else 302),
+    Route("security.second_factor", "GET", "/login/code", lambda r, c: 302),
+    Route("security.second_factor", "POST", "/login/code", lambda r, c: 302),
+    # Staff have an authenticator already (sent to the account page); partners may set one up.
+    Route("security.enroll", "GET", "/login/setup",
+          lambda r, c: 302 if r == "anonymous" or r in AGENCY else 200),
+    Route("security.enroll", "POST", "/login/setup",
+          lambda r, c: 302 if r == "anonymous" or r in AGENCY else 200),
+    Route("security.account", "GET", "/account", page(ALL, 200)),
+    Route("security.account", "POST", "/account", page(ALL, 400)),
+    Route("security.two_factor_settings", "POST", "/account/two-factor/reset", page(ALL, 303, 302)),
+    Route("main.home", "GET", "/", page(ALL, 200)),
+    Route("complaints.index", "GET", "/complaints/", page(STAFF_AND_LIAISON, 200)),
+    Route("complaints.new", "GET", "/complaints/new", page(STAFF_AND_LIAISON, 200)),
+    Route("complaints.new", "POST", "/complaints/new", page(STAFF_AND_LIAISON, 422)),
+    Route("complaints.detail", "GET", "/complaints/{complaint}", complaint_page(STAFF_AND_LIAISON, 200),
+          per_context=True),
+    Route("complaints.add_action", "POST", "/complaints/{complaint}/actions", complaint_page(AGENCY, 422),
+          per_context=True),
+    Route("complaints.add_damages", "POST", "/complaints/{complaint}/damages", complaint_page(AGENCY, 422),
+          per_context=True),
+    Route("complaints.close", "POST", "/complaints/{complaint}/close",
+          complaint_page({"agency_admin", "supervisor"}, 422), per_context=True),
+    Route("complaints.assign", "POST", "/complaints/{complaint}/assign",
+          complaint_page({"agency_admin", "supervisor"}, 422), {"assignee_id": "999999"}, per_context=True),
+    Route("complaints.take", "POST", "/complaints/{complaint}/take", complaint_page(AGENCY, 302),
+          per_context=True),
+    Route("complaints.share", "POST", "/complaints/{complaint}/share", complaint_page(AGENCY, 302),
+          per_context=True),
+    Route("notify.outbox", "GET", "/outbox/", page({"agency_admin"}, 200)),
+    Route("notify.requeue_notice", "POST", "/outbox/{notice}/requeue",
+          lambda r, c: 302 if r == "anonymous" else 403 if r != "agency_admin" else 302 if c != "other" else 404,
+          per_context=True),
+    Route("partners.people", "GET", "/people/", page({"agency_admin"}, 200)),
+    Route("partners.change", "POST", "/people/{user}/end-sessions",
+          lambda r, c: 302 if r == "anonymous" else 403 if r != "agency_admin" else 302 if c != "other" else 404,
+          per_context=True),
+    Route("complaints_api.create", "POST", "/api/v1/complaints",
+          lambda r, c: 401 if r == "anonymous" else 422 if r in STAFF_AND_LIAISON else 403, api=True),
+    Route("complaints_api.index", "GET", "/api/v1/complaints",
+          lambda r, c: 401 if r == "anonymous" else 200, api=True),
+    Route("complaints_api.show", "GET", "/api/v1/complaints/{complaint}",
+          complaint_api(STAFF_AND_LIAISON, 200), api=True, per_context=True),
+    Route("complaints_api.add_action", "POST", "/api/v1/complaints/{complaint}/actions",
+          complaint_api(AGENCY, 422), api=True, per_context=True),
+    Route("notify_api.index", "GET", "/api/v1/notices",
+          lambda r, c: 401 if r == "anonymous" else 200 if r in {"agency_admin", "supervisor"} else 403, api=True),
+    Route("security.logout", "POST", "/logout", lambda r, c: 302, last=True),
+]
+
+
+def test_the_matrix_covers_every_route(app):
+    served = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    covered = {(route.endpoint, route.method) for route in ROUTES}
+    assert served - covered == set(), "routes with no line in the access matrix"
+    assert covered - served == set(), "lines in the access matrix for routes that no longer exist"
+
+
+@pytest.fixture
+def records(world, make_complaint, session):
+    """One complaint per context, a notice of each agency, a colleague and a stranger."""
+    from coenforce.notify.models import Notice
+    from sqlalchemy import select
+    unshared = make_complaint(world.investigator, employer_name="Unshared")
+    shared = make_complaint(world.investigator, employer_name="Shared", shared_with=[world.partner.id])
+    other = make_complaint(world.other_investigator, employer_name="Other agency's")
+    notice = {org: session.scalars(select(Notice).where(Notice.organization_id == org)).first().id
+              for org in (world.agency.id, world.other_agency.id)}
+    return {
+        "complaint": {"unshared": unshared.id, "shared": shared.id, "other": other.id},
+        "notice": {"unshared": notice[world.agency.id], "shared": notice[world.agency.id],
+                   "other": notice[world.other_agency.id]},
+        "user": {"unshared": world.investigator.id, "shared": world.investigator.id,
+                 "other": world.other_investigator.id},
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(role, app, client, login, api, world, records):
+    token = None
+    if role != "anonymous":
+        user = getattr(world, {"agency_admin": "admin"}.get(role, role))
+        login(user)
+        token = api(user).token
+    failures = []
+    for route in sorted(ROUTES, key=lambda r: r.last):
+        for ctx in (CONTEXTS if route.per_context else ["unshared"]):
+            path = route.path.format(**{k: v[ctx] for k, v in records.items()})
+            expected = route.expect(role, ctx)
+            if route.api:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                kwargs = {"json": dict(route.data)} if route.method == "POST" else {}
+                response = client.open(path, method=route.method, headers=headers, **kwargs)
+            elif route.method == "POST":
+                form = {"csrf_token": csrf_token(client, "/login" if role == "anonymous" else "/account"),
+                        **route.data}
+                if route.endpoint == "complaints.share" and ctx == "shared":
+                    form["shared_with"] = str(world.partner.id)  # keep the sharing as it is
+                response = client.post(path, data=form)
+            else:
+                response = client.get(path)
+            response.close()
+            if response.status_code != expected:
+                failures.append(f"{route.method} {path} [{ctx}]: {response.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)
