@@ -29,6 +29,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from coenforce.db import db
     from coenforce.extensions import babel, csrf, limiter, login_manager
 
+    from coenforce.validation import IdConverter
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     from coenforce.security import passwords
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])

@@ -6,10 +6,11 @@ import copy
 
 from coenforce.complaints.types import ACTION_TYPES, ATTORNEY_LIST_LANGUAGES, RETALIATION_TYPES
 from coenforce.notify.models import NOTICE_STATUSES
+from coenforce.validation import MAX_ID
 
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 _SCHEMAS: dict = {
     "Error": {
@@ -117,7 +118,7 @@ def _errors(*codes: int) -> dict:
     return {str(c): {"description": text[c], "content": _json("Error")} for c in codes}
 
 
-_ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": ID}
 
 
 def document() -> dict:
@@ -133,7 +134,7 @@ def document() -> dict:
                 "summary": "Complaints the caller may see.",
                 "parameters": [
                     {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["running", "met", "breached"]}},
-                    {"name": "assignee_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "assignee_id", "in": "query", "schema": ID},
                     {"name": "employer", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                 ],
                 "responses": {"200": {"description": "OK", "content": _list_of("Complaint")}, **_errors(401, 422)},
@@ -161,7 +162,7 @@ def document() -> dict:
                 "parameters": [
                     {"name": "subject_type", "in": "query", "schema": {"type": "string", "enum": [
                         "complaint", "third_party_complaint", "detention", "raid", "raid_task"]}},
-                    {"name": "subject_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "subject_id", "in": "query", "schema": ID},
                 ],
                 "responses": {"200": {"description": "OK", "content": _list_of("Notice")}, **_errors(401, 403, 422)},
             },

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from coenforce import clock
 
@@ -17,6 +18,19 @@ from coenforce import clock
 # refuses NUL in text; SQLite would store it, so both refuse it here.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+# Row ids are 32-bit integers in PostgreSQL: a larger number cannot name a row.
+MAX_ID = 2**31 - 1
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(value) -> int | None:
+    """A row id from text (a query argument, a form field), or None if it cannot be one."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
 
 
 class ValidationError(Exception):
@@ -170,3 +184,10 @@ class Conflict(Exception):
     def __init__(self, message=""):
         super().__init__(str(message))
         self.message = message
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in routes: 1 to MAX_ID, anything else is simply not found."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)

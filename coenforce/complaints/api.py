@@ -10,7 +10,7 @@ from coenforce.complaints import service
 from coenforce.complaints.models import Complaint
 from coenforce.db import db
 from coenforce.security import policy
-from coenforce.validation import NotAllowed
+from coenforce.validation import NotAllowed, parse_id
 
 bp = blueprint("complaints_api")
 
@@ -81,21 +81,21 @@ def index():
     if state not in (None, "running", "met", "breached"):
         raise ApiAbort(422, _("Some fields are invalid."), {"state": _("Choose one of the listed values.")})
     assignee = request.args.get("assignee_id")
-    if assignee is not None and not assignee.isdigit():
+    if assignee is not None and parse_id(assignee) is None:
         raise ApiAbort(422, _("Some fields are invalid."), {"assignee_id": _("Must be a whole number.")})
     employer = (request.args.get("employer") or "")[:200] or None
     rows = service.list_complaints(db.session, current_api_user(), state=state,
-                                   assignee_id=int(assignee) if assignee else None, employer=employer)
+                                   assignee_id=parse_id(assignee), employer=employer)
     return respond({"items": [complaint_json(c, with_detail=False) for c, _d in rows]})
 
 
-@bp.get("/complaints/<int:complaint_id>")
+@bp.get("/complaints/<id:complaint_id>")
 @token_required
 def show(complaint_id: int):
     return respond(complaint_json(_visible(complaint_id)))
 
 
-@bp.post("/complaints/<int:complaint_id>/actions")
+@bp.post("/complaints/<id:complaint_id>/actions")
 @token_required
 def add_action(complaint_id: int):
     complaint = _visible(complaint_id)

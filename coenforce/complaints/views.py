@@ -13,7 +13,7 @@ from coenforce.complaints.types import ACTION_TYPES, ATTORNEY_LIST_LANGUAGES, CL
 from coenforce.db import db
 from coenforce.forms import apply_errors, choices, local_to_utc
 from coenforce.security import policy
-from coenforce.validation import Conflict, NotAllowed, ValidationError
+from coenforce.validation import Conflict, NotAllowed, ValidationError, parse_id
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -40,7 +40,7 @@ def index():
     assignee = request.args.get("assignee", "")
     rows = service.list_complaints(
         db.session, current_user, state=state, status=status, employer=employer,
-        assignee_id=int(assignee) if assignee.isdigit() else None, unassigned=assignee == "none")
+        assignee_id=parse_id(assignee), unassigned=assignee == "none")
     staff = service.assignable_staff(db.session, current_user.organization_id) if current_user.is_agency_staff else []
     return render_template("complaints/list.html", rows=rows, summarize=service.clock_summary,
                            states=CLOCK_STATES, statuses=STATUSES, staff=staff,
@@ -55,7 +55,7 @@ def new():
     form = ComplaintForm()
     agencies = service.agency_choices(db.session, current_user)
     form.agency_id.choices = choices((str(a.id), a.name) for a in agencies)
-    agency_id = int(form.agency_id.data) if (form.agency_id.data or "").isdigit() else (agencies[0].id if agencies else None)
+    agency_id = parse_id(form.agency_id.data) or (agencies[0].id if agencies else None)
     form.shared_with.choices = choices(
         (p.id, p.name) for p in service.partner_choices(db.session, agency_id)) if agency_id else []
     status = 200
@@ -104,7 +104,7 @@ def _detail(complaint, status=200, **forms):
     ), status
 
 
-@bp.get("/<int:complaint_id>")
+@bp.get("/<id:complaint_id>")
 def detail(complaint_id: int):
     return _detail(_complaint_or_404(complaint_id))
 
@@ -133,7 +133,7 @@ def _change(complaint_id: int, form_class, form_name: str, apply, success_messag
     return redirect(url_for("complaints.detail", complaint_id=complaint_id))
 
 
-@bp.post("/<int:complaint_id>/actions")
+@bp.post("/<id:complaint_id>/actions")
 def add_action(complaint_id: int):
     def apply(complaint, form):
         service.record_action(db.session, current_user, complaint, {
@@ -142,31 +142,31 @@ def add_action(complaint_id: int):
     return _change(complaint_id, ActionForm, "action_form", apply, _("Action recorded."))
 
 
-@bp.post("/<int:complaint_id>/assign")
+@bp.post("/<id:complaint_id>/assign")
 def assign(complaint_id: int):
     def apply(complaint, form):
         value = form.assignee_id.data or ""
-        if value and not value.isdigit():
+        if value and parse_id(value) is None:
             raise ValidationError({"assignee_id": _("Choose an active member of this agency.")})
-        service.assign(db.session, current_user, complaint, int(value) if value else None)
+        service.assign(db.session, current_user, complaint, parse_id(value))
     return _change(complaint_id, AssignForm, "assign_form", apply, _("Assignment saved."))
 
 
-@bp.post("/<int:complaint_id>/take")
+@bp.post("/<id:complaint_id>/take")
 def take(complaint_id: int):
     def apply(complaint, _form):
         service.assign(db.session, current_user, complaint, current_user.id)
     return _change(complaint_id, FlaskForm, "take_form", apply, _("The complaint is assigned to you."))
 
 
-@bp.post("/<int:complaint_id>/share")
+@bp.post("/<id:complaint_id>/share")
 def share(complaint_id: int):
     def apply(complaint, form):
         service.share(db.session, current_user, complaint, form.shared_with.data or [])
     return _change(complaint_id, ShareForm, "share_form", apply, _("Sharing saved."))
 
 
-@bp.post("/<int:complaint_id>/damages")
+@bp.post("/<id:complaint_id>/damages")
 def add_damages(complaint_id: int):
     def apply(complaint, form):
         service.add_damages(db.session, current_user, complaint, {
@@ -175,7 +175,7 @@ def add_damages(complaint_id: int):
     return _change(complaint_id, DamagesForm, "damages_form", apply, _("Damages recorded."))
 
 
-@bp.post("/<int:complaint_id>/close")
+@bp.post("/<id:complaint_id>/close")
 def close(complaint_id: int):
     def apply(complaint, form):
         service.close(db.session, current_user, complaint, form.note.data)

@@ -10,6 +10,7 @@ from coenforce.db import db
 from coenforce.notify.models import Notice
 from coenforce.notify.service import notices_for_organization
 from coenforce.security import policy
+from coenforce.validation import parse_id
 
 bp = blueprint("notify_api")
 SUBJECT_TYPES = ("complaint", "third_party_complaint", "detention", "raid", "raid_task")
@@ -39,10 +40,10 @@ def index():
         query = query.where(Notice.subject_type == subject_type)
     subject_id = request.args.get("subject_id")
     if subject_id is not None:
-        if not subject_id.isdigit() or len(subject_id) > 12:
+        if parse_id(subject_id) is None:
             fields["subject_id"] = _("Must be a whole number.")
         else:
-            query = query.where(Notice.subject_id == int(subject_id))
+            query = query.where(Notice.subject_id == parse_id(subject_id))
     if fields:
         raise ApiAbort(422, _("Some fields are invalid."), fields)
     return respond({"items": [notice_json(n) for n in db.session.scalars(query.limit(1000))]})

@@ -12,6 +12,7 @@ from coenforce.db import db
 from coenforce.notify.models import NOTICE_STATUSES, Notice
 from coenforce.notify.service import message_for, notices_for_organization, requeue
 from coenforce.security import policy
+from coenforce.validation import parse_id
 
 bp = Blueprint("notify", __name__, url_prefix="/outbox")
 PAGE = 100
@@ -35,7 +36,7 @@ def _admins_only():
 @bp.get("/")
 def outbox():
     status = request.args.get("status") if request.args.get("status") in NOTICE_STATUSES else None
-    page = max(1, int(request.args["page"])) if request.args.get("page", "").isdigit() else 1
+    page = min(parse_id(request.args.get("page")) or 1, 10_000)
     query = notices_for_organization(current_user.organization_id)
     if status:
         query = query.where(Notice.status == status)
@@ -52,7 +53,7 @@ def outbox():
                            kind_title=lambda kind: message_for(kind).title, config_fault=config_fault, form=FlaskForm())
 
 
-@bp.post("/<int:notice_id>/requeue")
+@bp.post("/<id:notice_id>/requeue")
 def requeue_notice(notice_id: int):
     form = FlaskForm()
     if not form.validate_on_submit():

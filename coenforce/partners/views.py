@@ -46,7 +46,7 @@ def people():
     return render_template("partners/people.html", users=users, live=live, form=FlaskForm(), roles=ROLE_LABELS)
 
 
-@bp.post("/<int:user_id>/<action>")
+@bp.post("/<id:user_id>/<action>")
 def change(user_id: int, action: str):
     if not FlaskForm().validate_on_submit():
         abort(400)
