@@ -145,3 +145,19 @@ def register_commands(app: Flask) -> None:
             build_scheduler(current_app._get_current_object()).start()
         except (KeyboardInterrupt, SystemExit):
             pass
+
+    keys_group = click.Group("keys", help="Field encryption keys (COENFORCE_ENCRYPTION_KEYS).")
+    app.cli.add_command(keys_group)
+
+    @keys_group.command("rotate")
+    @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True)
+    def keys_rotate(batch_size):
+        """Re-encrypt every encrypted field under the first key, recompute blind
+        indexes, and print the counts as JSON. Exit 1 if a value no configured
+        key can decrypt is found (each is named on stderr, without its value)."""
+        from coenforce.security.crypto import rotate_keys
+        counts = rotate_keys(db.session, batch_size=batch_size,
+                             on_error=lambda exc: click.echo(f"error: {exc}", err=True))
+        click.echo(json.dumps(counts))
+        if counts["undecryptable"]:
+            sys.exit(1)

@@ -78,7 +78,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Column, ColumnElement, Engine, String, Table, Text, and_, event, inspect, or_, select, tuple_, update
+from sqlalchemy import (
+    Column, ColumnElement, Engine, String, Table, Text, and_, event, inspect, or_, select, tuple_, update,
+)
 from sqlalchemy.orm import Mapper, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -284,7 +286,6 @@ class _Place:
     mapper: Mapper
     table: Table
     column: Column
-    index_key: str | None
 
     def where(self, identity: tuple) -> tuple[str, str, str]:
         return self.table.name, self.column.name, ",".join(str(v) for v in identity)
@@ -319,7 +320,7 @@ class EncryptedField:
             table = column.table
             if [c.name for c in mapper.primary_key] != [c.name for c in table.primary_key.columns]:
                 raise TypeError(f"{cls.__name__}.{self.name}: the column must be in the primary key's table")
-            self._places[cls] = _Place(mapper, table, column, self.index)
+            self._places[cls] = _Place(mapper, table, column)
         return self._places[cls]
 
     def __get__(self, obj: Any, owner: type) -> Any:
@@ -404,7 +405,7 @@ def _seal_after_insert(mapper: Mapper, connection: Any, target: Any) -> None:
         place = field.place(type(target))
         stored = encrypt_value(known.plaintext, place.ad(identity), current_keyring())
         key = and_(*(c == v for c, v in zip(mapper.primary_key, identity)))
-        connection.execute(update(place.table).where(key).values({place.column.name: stored}))
+        connection.execute(update(place.table).where(key).values({place.column: stored}))
         set_committed_value(target, field.column_key, stored)
         cache[name] = _Known(stored, known.plaintext, identity)
 
@@ -454,7 +455,7 @@ def _targets(models: Iterable[type]) -> list[_Target]:
             target = by_table.setdefault(place.table.name, _Target(place.table, list(place.mapper.primary_key), []))
             # A single-table subclass shares its parent's columns: rotate each column once.
             if all(c is not place.column for c, _i, _p in target.fields):
-                target.fields.append((place.column, index, field.purpose or field.name))
+                target.fields.append((place.column, index, field.purpose))
     return list(by_table.values())
 
 
@@ -492,6 +493,7 @@ def rotate_keys(session: Session, batch_size: int = 500, keyring: Keyring | None
                 counts["rows"] += 1
                 _rotate_row(session, target, row, keyring, counts, on_error)
             session.commit()  # a batch per transaction: short locks on a large table
+        session.commit()  # ends the read that found no further batch
     return counts
 
 
@@ -550,7 +552,9 @@ def clear_fields(objects: Iterable[Any], *names: str) -> None:
 def checkpoint_wal(engine: Engine) -> bool:
     """On SQLite, copy the WAL into the database file and truncate it, so no
     old version of a page stays in the -wal file. True when it completed;
-    False when a reader kept it from finishing (run it again later)."""
+    False when a reader kept it from finishing (run it again later).
+    PostgreSQL has no such step here: a dead row version stays in its table
+    file until (auto)vacuum reclaims it."""
     if engine.dialect.name != "sqlite":
         return True
     # A raw connection outside any transaction: a checkpoint inside BEGIN
@@ -572,7 +576,7 @@ def purge_fields(session: Session, objects: Iterable[Any], *names: str) -> bool:
     """Clear sensitive fields, commit, and checkpoint the WAL (see checkpoint_wal)."""
     clear_fields(objects, *names)
     session.commit()
-    return checkpoint_wal(session.get_bind())
+    return checkpoint_wal(session.get_bind().engine)
 
 
 def purge_rows(session: Session, objects: Iterable[Any]) -> bool:
@@ -580,4 +584,4 @@ def purge_rows(session: Session, objects: Iterable[Any]) -> bool:
     for obj in objects:
         session.delete(obj)
     session.commit()
-    return checkpoint_wal(session.get_bind())
+    return checkpoint_wal(session.get_bind().engine)
