@@ -126,6 +126,7 @@ class Config:
         settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
         settings["DATABASE_URL"] = _env("COENFORCE_DATABASE_URL", cls.DATABASE_URL)
         settings["SECRET_KEY"] = _env("COENFORCE_SECRET_KEY") or cls.default_secret_key()
+        settings["AUDIT_KEY"] = _env("COENFORCE_AUDIT_KEY") or cls.default_audit_key()
         keys = _env("COENFORCE_ENCRYPTION_KEYS") or cls.default_encryption_keys()
         settings["ENCRYPTION_KEYS"] = [k.strip() for k in (keys or "").split(",") if k.strip()]
         settings["SENDGRID_API_KEY"] = _env("SENDGRID_API_KEY")
@@ -148,6 +149,10 @@ class Config:
     def default_encryption_keys(cls) -> str | None:
         return _instance_secret("encryption_keys", _new_encryption_key)
 
+    @classmethod
+    def default_audit_key(cls) -> str | None:
+        return _instance_secret("audit_key", lambda: secrets.token_urlsafe(48))
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -169,6 +174,10 @@ class TestingConfig(Config):
     def default_encryption_keys(cls) -> str:
         return _new_encryption_key()
 
+    @classmethod
+    def default_audit_key(cls) -> str:
+        return secrets.token_urlsafe(48)
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
@@ -180,6 +189,10 @@ class ProductionConfig(Config):
     @classmethod
     def default_encryption_keys(cls) -> None:
         return None  # production must set COENFORCE_ENCRYPTION_KEYS
+
+    @classmethod
+    def default_audit_key(cls) -> None:
+        return None  # production must set COENFORCE_AUDIT_KEY
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
@@ -210,6 +223,11 @@ def validate(settings: dict) -> None:
             raw = b""
         if len(raw) != 32:
             raise ConfigError("each key in COENFORCE_ENCRYPTION_KEYS must be 32 bytes in URL-safe base64")
+    audit_key = settings.get("AUDIT_KEY")
+    if not audit_key:
+        raise ConfigError("COENFORCE_AUDIT_KEY is required in production")
+    if len(audit_key) < 32:
+        raise ConfigError("COENFORCE_AUDIT_KEY must be at least 32 characters")
     translations = Path(settings["BABEL_TRANSLATION_DIRECTORIES"])
     for language in settings["LANGUAGES"]:
         if language != "en" and not (translations / language / "LC_MESSAGES" / "messages.po").exists():

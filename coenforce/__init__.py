@@ -44,12 +44,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from coenforce.notify import api as notify_api, views as notify_views
     from coenforce.partners import views as partners_views
     from coenforce.security import views as security_views
+    from coenforce.audit import views as audit_views
     from coenforce import apikit
 
     app.register_blueprint(security_views.bp)
     app.register_blueprint(main_views.bp)
     app.register_blueprint(complaints_views.bp)
     app.register_blueprint(notify_views.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(partners_views.bp)
     for blueprint in (apikit.bp, complaints_api.bp, notify_api.bp):
         csrf.exempt(blueprint)  # the API takes bearer tokens only, never the session cookie

@@ -1,5 +1,6 @@
 """Every model, imported in one place so that the metadata is complete
 (Alembic, the data inventory and the tests read it from here)."""
+from coenforce.audit.models import AuditEntry  # noqa: F401
 from coenforce.complaints.models import (  # noqa: F401
     Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request
 from flask_babel import gettext as _
 
-from coenforce import clock
+from coenforce import audit, clock
 from coenforce.apikit import ApiAbort, blueprint, current_api_user, json_body, respond, token_required
 from coenforce.complaints import service
 from coenforce.complaints.models import Complaint
@@ -92,7 +92,10 @@ def index():
 @bp.get("/complaints/<id:complaint_id>")
 @token_required
 def show(complaint_id: int):
-    return respond(complaint_json(_visible(complaint_id)))
+    complaint = _visible(complaint_id)
+    audit.record(db.session, current_api_user(), "complaint.view", "complaint", complaint.id)
+    db.session.commit()
+    return respond(complaint_json(complaint))
 
 
 @bp.post("/complaints/<id:complaint_id>/actions")

@@ -6,6 +6,7 @@ writing; the caller commits.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -323,32 +324,50 @@ def damages_totals(complaint: Complaint) -> dict[str, int]:
 
 # ---------------------------------------------------------------- escalation
 
-def _recipients(session: Session, deadline: Deadline, rung: Rung) -> list[User]:
-    """Resolve a rung's recipient groups for a complaint clock."""
-    complaint = session.get(Complaint, deadline.subject_id)
-    if complaint is None:
-        return []
-    if rung.only_if == "unassigned" and complaint.assignee_id is not None:
-        return []
+def _recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[User]]:
+    """Resolve the recipient groups of many complaint-clock rungs with three queries in all."""
+    ids = {deadline.subject_id for deadline, _rung in items}
+    cases = {row.id: row for row in session.execute(
+        select(Complaint.id, Complaint.agency_id, Complaint.assignee_id).where(Complaint.id.in_(ids)))}
+    shares: dict[int, list[int]] = defaultdict(list)
+    for row in session.execute(select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
+                               .where(ComplaintShare.complaint_id.in_(ids))):
+        shares[row.complaint_id].append(row.partner_id)
+    agencies = {case.agency_id for case in cases.values()}
+    partners = {p for partner_ids in shares.values() for p in partner_ids}
+    assignees = {case.assignee_id for case in cases.values() if case.assignee_id}
+    users = session.scalars(select(User).where(User.active.is_(True), or_(
+        and_(User.organization_id.in_(agencies), User.role.in_(("supervisor", "agency_admin"))),
+        and_(User.organization_id.in_(partners), User.role == "liaison"),
+        User.id.in_(assignees)))).all()
+    by_id = {user.id: user for user in users}
+    by_role: dict[tuple[int, str], list[User]] = defaultdict(list)
+    for user in users:
+        by_role[(user.organization_id, user.role)].append(user)
 
-    def role(*roles: str) -> list[User]:
-        return list(session.scalars(select(User).where(
-            User.organization_id == complaint.agency_id, User.role.in_(roles), User.active.is_(True))))
-
-    people: list[User] = []
-    for group in rung.to:
-        if group == "supervisors":
-            people += role("supervisor")
-        elif group == "agency_admins":
-            people += role("agency_admin")
-        elif group == "assignee" and complaint.assignee is not None:
-            people.append(complaint.assignee)
-        elif group == "assignee_or_supervisors":
-            people += [complaint.assignee] if complaint.assignee is not None else role("supervisor")
-        elif group == "partner_liaisons" and complaint.shares:
-            people += list(session.scalars(select(User).where(
-                User.organization_id.in_(complaint.shared_with), User.role == "liaison", User.active.is_(True))))
-    return people
+    resolved = []
+    for deadline, rung in items:
+        case = cases.get(deadline.subject_id)
+        if case is None or (rung.only_if == "unassigned" and case.assignee_id is not None):
+            resolved.append([])
+            continue
+        assignee = by_id.get(case.assignee_id)
+        supervisors = by_role[(case.agency_id, "supervisor")]
+        people: list[User] = []
+        for group in rung.to:
+            if group == "supervisors":
+                people += supervisors
+            elif group == "agency_admins":
+                people += by_role[(case.agency_id, "agency_admin")]
+            elif group == "assignee" and assignee is not None:
+                people.append(assignee)
+            elif group == "assignee_or_supervisors":
+                people += [assignee] if assignee is not None else supervisors
+            elif group == "partner_liaisons":
+                for partner_id in sorted(shares[case.id]):
+                    people += by_role[(partner_id, "liaison")]
+        resolved.append(people)
+    return resolved
 
 
 escalation.register_kind(escalation.DeadlineKind(

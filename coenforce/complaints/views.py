@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_login import current_user, login_required
 
-from coenforce import clock
+from coenforce import audit, clock
 from coenforce.complaints import service
 from coenforce.complaints.forms import ActionForm, AssignForm, CloseForm, ComplaintForm, DamagesForm, ShareForm
 from coenforce.complaints.types import ACTION_TYPES, ATTORNEY_LIST_LANGUAGES, CLOCK_STATES, RETALIATION_TYPES, STATUSES
@@ -106,7 +106,10 @@ def _detail(complaint, status=200, **forms):
 
 @bp.get("/<id:complaint_id>")
 def detail(complaint_id: int):
-    return _detail(_complaint_or_404(complaint_id))
+    complaint = _complaint_or_404(complaint_id)
+    audit.record(db.session, current_user, "complaint.view", "complaint", complaint.id)
+    db.session.commit()
+    return _detail(complaint)
 
 
 def _change(complaint_id: int, form_class, form_name: str, apply, success_message: str):

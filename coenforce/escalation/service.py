@@ -7,7 +7,7 @@ transaction. Two ticks at once, or one tick run twice, create no duplicate.
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -22,7 +22,8 @@ from coenforce.escalation.ladder import Entry, Ladder, Rung, parse_ladder
 from coenforce.escalation.models import Deadline, EscalationStep
 from coenforce.partners.models import User
 
-Recipients = Callable[[Session, Deadline, Rung], list[User]]
+# Given (deadline, rung) pairs, the people each rung tells, in the same order.
+Recipients = Callable[[Session, list[tuple[Deadline, Rung]]], list[list[User]]]
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
     session.add(deadline)
     session.flush()
     if deadline.next_rung_at is not None and deadline.next_rung_at <= now:
-        _advance(session, deadline, now, Counter())
+        _advance_batch(session, [deadline], now, Counter())
     return deadline
 
 
@@ -123,9 +124,7 @@ def tick(session: Session, now: datetime | None = None) -> dict:
         if not deadlines:
             session.commit()
             break
-        steps: list[dict] = []
-        advanced = sum(_advance(session, d, now, counts, steps) for d in deadlines)
-        _record_steps(session, steps)
+        advanced = _advance_batch(session, deadlines, now, counts)
         session.commit()
         if not advanced:
             break  # every row was taken by another process
@@ -135,15 +134,32 @@ def tick(session: Session, now: datetime | None = None) -> dict:
 _deadlines = Deadline.__table__
 
 
-def _advance(session: Session, deadline: Deadline, now: datetime, counts: Counter,
-             steps: list[dict] | None = None) -> bool:
-    """Apply one step to one deadline; False if another process moved it first.
+def _advance_batch(session: Session, deadlines: list[Deadline], now: datetime, counts: Counter) -> int:
+    """Apply one step to each deadline: advance it, then notify for the whole
+    batch at once (one recipients call per kind, one insert of notices)."""
+    fires: list[tuple[Deadline, Entry]] = []
+    steps: list[dict] = []
+    for deadline in deadlines:
+        step = ladder_for(deadline.kind).step(deadline.position, deadline.starts_at, deadline.due_at, now)
+        if not _compare_and_set(session, deadline, step):
+            continue
+        counts["deadlines"] += 1
+        counts["skipped"] += len(step.skipped)
+        steps += [_step_record(deadline, entry, now, "skipped", 0) for entry in step.skipped]
+        if step.fire is not None:
+            fires.append((deadline, step.fire))
+    sent = _notify(session, fires)
+    for deadline, entry in fires:
+        steps.append(_step_record(deadline, entry, now, "fired", sent[deadline.id]))
+        counts["fired"] += 1
+        counts["notices"] += sent[deadline.id]
+    if steps:
+        session.execute(insert(EscalationStep.__table__), steps)
+    return counts["deadlines"]
 
-    The step records go to `steps` for the caller to insert with the rest of
-    its batch, or are inserted at once when no list is given.
-    """
-    step = ladder_for(deadline.kind).step(deadline.position, deadline.starts_at, deadline.due_at, now)
-    # A Core update of the table: a cached statement without the ORM's bulk-update bookkeeping.
+
+def _compare_and_set(session: Session, deadline: Deadline, step) -> bool:
+    """Move the deadline to its next position unless another process moved it first."""
     result = session.execute(
         update(_deadlines)
         .where(_deadlines.c.id == deadline.id, _deadlines.c.position == deadline.position,
@@ -154,44 +170,31 @@ def _advance(session: Session, deadline: Deadline, now: datetime, counts: Counte
         # Another tick advanced (or a response stopped) this deadline first;
         # whoever won the update sends the notices.
         return False
-    # The update above wrote these: set them as loaded, not as changes the
-    # next flush would write a second time.
+    # The update wrote these: record them as loaded, not as changes to flush again.
     set_committed_value(deadline, "position", step.next_position)
     set_committed_value(deadline, "next_rung_at", step.next_at)
-    counts["deadlines"] += 1
-    records = [_step_record(deadline, entry, now, "skipped", 0) for entry in step.skipped]
-    counts["skipped"] += len(step.skipped)
-    if step.fire is not None:
-        sent = _notify(session, deadline, step.fire)
-        records.append(_step_record(deadline, step.fire, now, "fired", sent))
-        counts["fired"] += 1
-        counts["notices"] += sent
-    if steps is None:
-        _record_steps(session, records)
-    else:
-        steps.extend(records)
     return True
 
 
-def _record_steps(session: Session, records: list[dict]) -> None:
-    """Insert step records with one executemany (not one ORM flush per deadline)."""
-    if records:
-        session.execute(insert(EscalationStep.__table__), records)
-
-
-def _notify(session: Session, deadline: Deadline, entry: Entry) -> int:
-    recipients = _kinds[deadline.kind].recipients(session, deadline, entry.rung)
-    inserted = 0
-    context = {"reference": deadline.reference, "path": deadline.path, "due_at": clock.iso(deadline.due_at),
-               "rung": entry.rung.name}
-    for user in {u.id: u for u in recipients if u.active}.values():
-        inserted += notify.enqueue(
-            session, recipient=user, kind=f"{deadline.kind}.{entry.rung.name}",
-            dedupe_key=f"deadline:{deadline.id}:rung:{entry.position}:to:{user.id}",
-            organization_id=deadline.organization_id, subject_type=deadline.subject_type,
-            subject_id=deadline.subject_id, context=context, deadline_id=deadline.id,
-        )
-    return inserted
+def _notify(session: Session, fires: list[tuple[Deadline, Entry]]) -> Counter:
+    """Queue the notices of every fired entry; returns how many went in per deadline."""
+    by_kind: dict[str, list[tuple[Deadline, Entry]]] = defaultdict(list)
+    for deadline, entry in fires:
+        by_kind[deadline.kind].append((deadline, entry))
+    rows: list[dict] = []
+    for kind, items in by_kind.items():
+        people = _kinds[kind].recipients(session, [(d, e.rung) for d, e in items])
+        for (deadline, entry), recipients in zip(items, people):
+            context = {"reference": deadline.reference, "path": deadline.path,
+                       "due_at": clock.iso(deadline.due_at), "rung": entry.rung.name}
+            for user in {u.id: u for u in recipients if u.active}.values():
+                rows.append(dict(
+                    organization_id=deadline.organization_id, deadline_id=deadline.id,
+                    subject_type=deadline.subject_type, subject_id=deadline.subject_id,
+                    kind=f"{kind}.{entry.rung.name}", recipient_id=user.id, context=context,
+                    dedupe_key=f"deadline:{deadline.id}:rung:{entry.position}:to:{user.id}"))
+    inserted = notify.enqueue_many(session, rows)
+    return Counter(row["deadline_id"] for row in rows if row["dedupe_key"] in inserted)
 
 
 def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: str, notices: int) -> dict:

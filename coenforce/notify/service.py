@@ -43,20 +43,28 @@ def known_kinds() -> set[str]:
 def enqueue(session: Session, *, recipient: User, kind: str, dedupe_key: str, organization_id: int,
             subject_type: str, subject_id: int, context: dict, deadline_id: int | None = None) -> bool:
     """Insert one notice unless its dedupe key exists already; True if inserted."""
-    if kind not in _messages:
-        raise KeyError(f"no message registered for notice kind {kind!r}")
+    row = dict(organization_id=organization_id, deadline_id=deadline_id, subject_type=subject_type,
+               subject_id=subject_id, kind=kind, recipient_id=recipient.id, dedupe_key=dedupe_key, context=context)
+    return bool(enqueue_many(session, [row]))
+
+
+def enqueue_many(session: Session, rows: list[dict]) -> set[str]:
+    """Insert notices (dicts of Notice columns) in one statement, skipping dedupe
+    keys that exist already; returns the keys actually inserted."""
+    if not rows:
+        return set()
+    unknown = {row["kind"] for row in rows} - set(_messages)
+    if unknown:
+        raise KeyError(f"no message registered for notice kinds {sorted(unknown)}")
     now = clock.now()
-    values = dict(
-        organization_id=organization_id, deadline_id=deadline_id, subject_type=subject_type,
-        subject_id=subject_id, kind=kind, recipient_id=recipient.id, dedupe_key=dedupe_key,
-        context=context, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    )
+    table = Notice.__table__
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # The unique dedupe key makes a second tick, or a second process, a no-op.
-    stmt = insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    # RETURNING tells whether a row went in (rowcount is not reliable here on psycopg).
-    return session.execute(stmt.returning(Notice.id)).first() is not None
+    # The unique dedupe key makes a second tick, or a second process, a no-op;
+    # RETURNING says which rows went in (rowcount is not reliable here on psycopg).
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key)
+    full = [dict(row, status="pending", attempts=0, next_attempt_at=now, created_at=now) for row in rows]
+    return set(session.execute(stmt, full).scalars())
 
 
 def cancel_pending(session: Session, deadline_id: int) -> int:

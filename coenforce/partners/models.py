@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
+from coenforce.security.crypto import EncryptedField, encrypted_column
 
 AGENCY_ROLES = ("agency_admin", "supervisor", "investigator")
 PARTNER_ROLES = ("liaison", "organizer")
@@ -45,7 +46,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Two-factor login (TOTP). The last accepted time step makes each code single-use.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted at rest: a copy of the database must not let anyone mint codes.
+    totp_secret_enc: Mapped[str | None] = encrypted_column()
+    totp_secret = EncryptedField("totp_secret_enc")
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Per-account login throttling: failures in a row and when the account may try again.

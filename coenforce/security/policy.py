@@ -23,6 +23,7 @@ _ROLES = {
     "complaint.close": {"agency_admin", "supervisor"},
     "notices.view": {"agency_admin", "supervisor"},
     "outbox.manage": {"agency_admin"},
+    "audit.view": {"agency_admin"},
     "people.manage": {"agency_admin"},
 }
 

@@ -100,6 +100,7 @@ ROUTES = [
     Route("complaints.share", "POST", "/complaints/{complaint}/share", complaint_page(AGENCY, 302),
           per_context=True),
     Route("notify.outbox", "GET", "/outbox/", page({"agency_admin"}, 200)),
+    Route("audit.log", "GET", "/audit/", page({"agency_admin"}, 200)),
     Route("notify.requeue_notice", "POST", "/outbox/{notice}/requeue",
           lambda r, c: 302 if r == "anonymous" else 403 if r != "agency_admin" else 302 if c != "other" else 404,
           per_context=True),

@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from coenforce.db import db
 from coenforce.partners.models import User
 from coenforce.security.models import RecoveryCode
 from coenforce.security.passwords import MAX_LENGTH, password_problem
@@ -212,6 +213,7 @@ def test_proxy_address_is_used_when_configured(database_url, frozen):
                                             "csrf_token": token}, headers={"X-Forwarded-For": f"203.0.113.{n}"})
                 .status_code for n in range(12)]
     assert 429 not in statuses, "each forwarded address has its own budget"
+    db.engine_for(app).dispose()
 
 
 @pytest.mark.parametrize("password, ok", [

@@ -1,6 +1,6 @@
 """server-side sessions, two-factor login, account throttling
 
-Revision ID: 0003
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 16:46:43.874411
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
@@ -49,7 +49,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('totp_secret_enc', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
@@ -66,7 +66,7 @@ def downgrade() -> None:
         batch_op.drop_column('failed_logins')
         batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_enabled_at')
-        batch_op.drop_column('totp_secret')
+        batch_op.drop_column('totp_secret_enc')
         batch_op.drop_column('password_changed_at')
 
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
