@@ -10,7 +10,7 @@ from coenforce.complaints import service
 from coenforce.complaints.models import Complaint
 from coenforce.db import db
 from coenforce.security import policy
-from coenforce.validation import NotAllowed, parse_id
+from coenforce.validation import Fields, NotAllowed, parse_id
 
 bp = blueprint("complaints_api")
 
@@ -83,7 +83,10 @@ def index():
     assignee = request.args.get("assignee_id")
     if assignee is not None and parse_id(assignee) is None:
         raise ApiAbort(422, _("Some fields are invalid."), {"assignee_id": _("Must be a whole number.")})
-    employer = (request.args.get("employer") or "")[:200] or None
+    fields = Fields()
+    employer = fields.text(request.args, "employer", max_length=200)
+    if fields.errors:
+        raise ApiAbort(422, _("Some fields are invalid."), fields.errors)
     rows = service.list_complaints(db.session, current_api_user(), state=state,
                                    assignee_id=parse_id(assignee), employer=employer)
     return respond({"items": [complaint_json(c, with_detail=False) for c, _d in rows]})

@@ -13,7 +13,7 @@ from coenforce.complaints.types import ACTION_TYPES, ATTORNEY_LIST_LANGUAGES, CL
 from coenforce.db import db
 from coenforce.forms import apply_errors, choices, local_to_utc
 from coenforce.security import policy
-from coenforce.validation import Conflict, NotAllowed, ValidationError, parse_id
+from coenforce.validation import Conflict, Fields, NotAllowed, ValidationError, parse_id
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -36,7 +36,8 @@ def _complaint_or_404(complaint_id: int):
 def index():
     state = request.args.get("state") if request.args.get("state") in CLOCK_STATES else None
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    employer = (request.args.get("employer") or "").strip()[:200] or None
+    # A search term with control characters (PostgreSQL refuses NUL) is dropped, not sent on.
+    employer = Fields().text(request.args, "employer", max_length=200)
     assignee = request.args.get("assignee", "")
     rows = service.list_complaints(
         db.session, current_user, state=state, status=status, employer=employer,

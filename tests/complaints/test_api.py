@@ -77,6 +77,7 @@ def test_list_filters_by_clock_state(world, api, make_complaint, session, frozen
            for state in ("running", "met", "breached")}
     assert ids == {"running": [running.id], "met": [met.id], "breached": [late.id]}
     assert caller.get("/complaints?state=late").status_code == 422
+    assert caller.get("/complaints?employer=a%00b").status_code == 422
     by_employer = caller.get("/complaints?employer=late").get_json()["items"]
     assert [c["employer_name"] for c in by_employer] == ["Late Co"]
 

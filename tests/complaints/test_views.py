@@ -108,6 +108,7 @@ def test_list_filters(client, login, world, make_complaint):
     login(world.investigator)
     html = client.get("/complaints/?employer=alpha").get_data(as_text=True).replace(NNBSP, " ")
     assert "Alpha Farms" in html and "Beta Foods" not in html
+    assert client.get("/complaints/?employer=a%00b").status_code == 200  # the bad term is ignored
     html = client.get("/complaints/?state=met").get_data(as_text=True).replace(NNBSP, " ")
     assert "No complaints match." in html
     html = client.get("/complaints/?assignee=none").get_data(as_text=True).replace(NNBSP, " ")
