@@ -68,7 +68,10 @@ def parse_iso(value: str) -> datetime:
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
-    return as_utc(parsed)
+    try:
+        return as_utc(parsed)
+    except OverflowError:  # e.g. 0001-01-01T01:00+03:00 has no UTC equivalent
+        raise ValueError("time out of range") from None
 
 
 def iso(value: datetime | None) -> str | None:

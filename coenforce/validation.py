@@ -6,7 +6,7 @@ writes anything, so a failed request never leaves a half-written record.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,8 @@ from coenforce import clock
 # Control characters other than tab, newline and carriage return. PostgreSQL
 # refuses NUL in text; SQLite would store it, so both refuse it here.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Times before this are typing mistakes, and near year 1 they do not convert to UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -142,7 +144,11 @@ class Fields:
             if value.tzinfo is None:
                 self.fail(field, _l("A time must include its UTC offset."))
                 return None
-            parsed = clock.as_utc(value)
+            try:
+                parsed = clock.as_utc(value)
+            except OverflowError:
+                self.fail(field, _l("Cannot be before 1970."))
+                return None
         else:
             try:
                 parsed = clock.parse_iso(value)
@@ -151,6 +157,9 @@ class Fields:
                 return None
         if not_after_now and parsed > clock.now():
             self.fail(field, _l("Cannot be in the future."))
+            return None
+        if parsed < EARLIEST:
+            self.fail(field, _l("Cannot be before 1970."))
             return None
         return parsed
 

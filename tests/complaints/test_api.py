@@ -100,6 +100,8 @@ def test_malformed_json_is_400_and_writes_nothing(world, api, session):
     ({**VALID, "received_at": "2026-03-09T00:00:00Z"}, {"received_at"}),
     ({**VALID, "received_at": "yesterday"}, {"received_at"}),
     ({**VALID, "received_at": "2026-03-01T10:00:00"}, {"received_at"}),
+    ({**VALID, "received_at": "0001-01-01T01:00:00+03:04"}, {"received_at"}),
+    ({**VALID, "received_at": "1969-12-31T23:59:59Z"}, {"received_at"}),
     ({**VALID, "workers_affected": 0}, {"workers_affected"}),
     ({**VALID, "workers_affected": "many"}, {"workers_affected"}),
     ({**VALID, "shared_with": [99999]}, {"shared_with"}),
