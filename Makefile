@@ -60,9 +60,10 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "install Debian's chromium (apt-get install chromium) to run the browser tests"; exit 1; fi
 
-## bench: the escalation benchmark (small sizes; see bench/escalation.py --help)
+## bench: a quick run of the escalation benchmark; the full one (10,000 and 1,000,000
+## complaints, some minutes) is `.venv/bin/python bench/escalation.py`
 bench: install
-	$(PY) bench/escalation.py
+	$(PY) bench/escalation.py --sizes 1000,10000 --outage 2000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

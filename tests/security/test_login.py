@@ -235,3 +235,31 @@ def test_absurdly_long_password_is_refused_fast(client, world):
     response = client.post("/login", data={"email": world.liaison.email, "password": "x" * 100_000,
                                            "csrf_token": csrf_token(client, "/login")})
     assert response.status_code == 400
+
+
+def test_address_throttling_works_on_redis(database_url, frozen):
+    """Production keeps the per-address counters in Redis, shared by every worker."""
+    import redis
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379 (start one to run this test)")
+    from coenforce import create_app
+    prefix = f"coenforce-test-{id(frozen)}"
+    apps = [create_app({"DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+                        "RATELIMIT_KEY_PREFIX": prefix}) for _ in range(2)]
+    try:
+        statuses = []
+        for n in range(11):  # two "workers" share one budget through Redis
+            client = apps[n % 2].test_client()
+            statuses.append(client.post("/login", data={"email": f"x{n}@example.org", "password": "p" * 12,
+                                                        "csrf_token": csrf_token(client, "/login")}).status_code)
+        assert statuses[:10] == [401] * 10 and statuses[10] == 429
+        assert any(prefix.encode() in key for key in server.keys("*"))
+    finally:
+        for key in server.keys(f"*{prefix}*"):
+            server.delete(key)
+        server.close()
+        for app in apps:
+            db.engine_for(app).dispose()
