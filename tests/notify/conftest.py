@@ -34,3 +34,17 @@ def app(database_url, frozen, sendgrid_config):
     with app.app_context():
         yield app
     db.engine_for(app).dispose()
+
+
+@pytest.fixture
+def canaries_through_every_rung(session, frozen, world, make_complaint):
+    """A complaint whose text fields carry canaries, ticked every hour from intake to a day
+    past due so every rung fires; returns the canaries."""
+    from coenforce import escalation
+    canaries = ["CANARYEMPLOYER7f3a", "CANARYDESCRIPTION91bc", "CANARYDISPUTE42de", "CANARYADDRESS0c11"]
+    make_complaint(world.investigator, employer_name=f"{canaries[0]} Farms", description=f"Said {canaries[1]}.",
+                   labor_dispute=f"Unpaid {canaries[2]}", worksite_address=f"1 {canaries[3]} Road",
+                   shared_with=[world.partner.id])
+    for _ in range(74):
+        escalation.tick(session, frozen.advance(hours=1))
+    return canaries

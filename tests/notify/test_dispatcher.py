@@ -316,14 +316,9 @@ def test_stopped_deadline_cancels_pending_notices_and_sends_nothing(session, fro
     assert fake_sendgrid.requests == []
 
 
-def test_no_complaint_text_reaches_sendgrid(session, frozen, fake_sendgrid, world, make_complaint):
+def test_no_complaint_text_reaches_sendgrid(session, frozen, fake_sendgrid, canaries_through_every_rung):
     """Every rung's email, as SendGrid receives it, carries no employer, description or dispute text."""
-    canaries = ["CANARYEMPLOYER7f3a", "CANARYDESCRIPTION91bc", "CANARYDISPUTE42de", "CANARYADDRESS0c11"]
-    make_complaint(world.investigator, employer_name=f"{canaries[0]} Farms", description=f"Said {canaries[1]}.",
-                   labor_dispute=f"Unpaid {canaries[2]}", worksite_address=f"1 {canaries[3]} Road",
-                   shared_with=[world.partner.id])
-    for _ in range(74):  # every hour from intake to a day past due: every rung fires
-        escalation.tick(session, frozen.advance(hours=1))
+    canaries = canaries_through_every_rung
     dispatch(session, frozen.at)
 
     kinds = {n.kind.rsplit(".", 1)[1] for n in notices(session)}

@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import csrf_token
 
 ROLES = ["anonymous", "agency_admin", "supervisor", "investigator", "liaison", "organizer"]
 AGENCY = {"agency_admin", "supervisor", "investigator"}

@@ -1,7 +1,6 @@
 """Nothing leaks sideways: a full request cycle with canary personal data
 leaves no canary in any log record, even with SQL statement logging on."""
 import logging
-from datetime import timedelta
 
 from coenforce import escalation
 from coenforce.notify.dispatcher import dispatch
