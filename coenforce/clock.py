@@ -26,10 +26,6 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def hours(n: float) -> timedelta:
-    return timedelta(hours=n)
-
-
 class FrozenClock:
     """A clock that stands still until told to move (tests and `--now`)."""
 

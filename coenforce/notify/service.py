@@ -36,10 +36,6 @@ def message_for(kind: str) -> Message:
     return _messages[kind]
 
 
-def known_kinds() -> set[str]:
-    return set(_messages)
-
-
 def enqueue(session: Session, *, recipient: User, kind: str, dedupe_key: str, organization_id: int,
             subject_type: str, subject_id: int, context: dict, deadline_id: int | None = None) -> bool:
     """Insert one notice unless its dedupe key exists already; True if inserted."""
