@@ -237,13 +237,3 @@ def validate(settings: dict) -> None:
         ZoneInfo(settings["DEFAULT_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"unknown time zone {settings['DEFAULT_TIMEZONE']!r}") from None
-    from coenforce.escalation.ladder import parse_ladder, LadderError
-    for kind, rungs in settings["ESCALATION_LADDERS"].items():
-        try:
-            parse_ladder(rungs)
-        except LadderError as exc:
-            raise ConfigError(f"ESCALATION_LADDERS[{kind!r}]: {exc}") from None
-    for action in settings["QUALIFYING_ACTIONS"]:
-        from coenforce.complaints.types import ACTION_TYPES
-        if action not in ACTION_TYPES:
-            raise ConfigError(f"QUALIFYING_ACTIONS names unknown action {action!r}")

@@ -46,8 +46,11 @@ from sqlalchemy import bindparam, delete, event, func, inspect, select, text, up
 
 from coenforce import clock, create_app  # noqa: E402
 from coenforce.complaints.models import Complaint, ComplaintRetaliation, ComplaintShare  # noqa: E402
-from coenforce.complaints.service import CLOCK_KIND, SUBJECT  # noqa: E402
-from coenforce.complaints.types import RETALIATION_TYPES  # noqa: E402
+from coenforce.complaints.models import RESPONSE_CLOCK as CLOCK_KIND  # noqa: E402
+from coenforce.complaints.types import RetaliationType  # noqa: E402
+from coenforce.enums import SubjectType  # noqa: E402
+from coenforce.partners.schemas import OrganizationIn, PartnershipIn, UserIn  # noqa: E402
+from coenforce.schemas import parse  # noqa: E402
 from coenforce.db import db, make_engine  # noqa: E402
 from coenforce.escalation import tick  # noqa: E402
 from coenforce.escalation.ladder import Ladder  # noqa: E402
@@ -69,7 +72,7 @@ EMPLOYERS = [f"{a} {b}" for a in ("Acme", "Valley", "Golden", "Coastal", "Sierra
              for b in ("Packing", "Farms", "Construction", "Cleaning", "Logistics", "Dairy", "Poultry", "Nursery")]
 DESCRIPTION = ("The supervisor said he would call immigration after the workers asked about unpaid overtime; "
                "two of them were moved to fewer hours the next week. ")
-TYPES = sorted(RETALIATION_TYPES)
+TYPES = sorted(t.value for t in RetaliationType)
 
 
 def say(message: str) -> None:
@@ -190,11 +193,11 @@ class People:
         self.liaison_of: dict[int, int] = {}
         self.investigators: dict[int, list[int]] = {}
         for region in ("North", "South"):
-            agency = partners.create_organization(session, {"name": f"Bench Labor Office {region}", "kind": "agency",
-                                                            "response_target_hours": TARGET_HOURS})
-            partner = partners.create_organization(session, {"name": f"Bench Worker Center {region}",
-                                                             "kind": "partner"})
-            partners.create_partnership(session, agency.name, partner.name)
+            agency = partners.create_organization(session, parse(OrganizationIn, {
+                "name": f"Bench Labor Office {region}", "kind": "agency", "response_target_hours": TARGET_HOURS}))
+            partner = partners.create_organization(session, parse(OrganizationIn, {
+                "name": f"Bench Worker Center {region}", "kind": "partner"}))
+            partners.create_partnership(session, PartnershipIn(agency=agency.name, partner=partner.name))
             users = {}
             for role, count in (("supervisor", 2), ("agency_admin", 1), ("investigator", 3)):
                 users[role] = [self._user(session, agency, role, f"{region}{n}") for n in range(count)]
@@ -209,8 +212,8 @@ class People:
 
     @staticmethod
     def _user(session, org, role, tag):
-        return partners.create_user(session, {"email": f"{role}.{tag.lower()}@bench.example.org", "org": org.name,
-                                              "role": role, "password": PASSWORD})
+        return partners.create_user(session, parse(UserIn, {
+            "email": f"{role}.{tag.lower()}@bench.example.org", "org": org.name, "role": role, "password": PASSWORD}))
 
 
 # ---------------------------------------------------------------- history rows
@@ -272,7 +275,7 @@ class History:
     def _deadline(self, complaint: dict, *, stopped_at, position, next_rung_at) -> dict:
         starts = complaint["received_at"]
         return dict(
-            id=complaint["id"], organization_id=complaint["agency_id"], subject_type=SUBJECT,
+            id=complaint["id"], organization_id=complaint["agency_id"], subject_type=SubjectType.COMPLAINT.value,
             subject_id=complaint["id"], kind=CLOCK_KIND, reference=f"RC-{complaint['id']:06d}",
             path=f"/complaints/{complaint['id']}", starts_at=starts, due_at=starts + TARGET_HOURS * HOUR,
             stopped_at=stopped_at, position=position, next_rung_at=next_rung_at,

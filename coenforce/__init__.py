@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask_login import current_user
 
 from config import PROJECT_ROOT, load_config
 
@@ -39,29 +40,28 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from coenforce.complaints import api as complaints_api, views as complaints_views
+    from coenforce import apikit, complaints, escalation
+    from coenforce.audit import views as audit_views
     from coenforce.main import views as main_views
     from coenforce.notify import api as notify_api, views as notify_views
     from coenforce.partners import views as partners_views
-    from coenforce.security import views as security_views
-    from coenforce.audit import views as audit_views
-    from coenforce import apikit
+    from coenforce.security import policy, views as security_views
 
     app.register_blueprint(security_views.bp)
     app.register_blueprint(main_views.bp)
-    app.register_blueprint(complaints_views.bp)
     app.register_blueprint(notify_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(partners_views.bp)
-    for blueprint in (apikit.bp, complaints_api.bp, notify_api.bp):
-        csrf.exempt(blueprint)  # the API takes bearer tokens only, never the session cookie
-        app.register_blueprint(blueprint)
-
-    from coenforce import escalation
-    escalation.service.init_app(app)
+    apikit.register(app, apikit.bp)
+    notify_api.register(app)
+    # Each capability registers its deadline kinds, notice wording, pages and API.
+    for module in (complaints,):
+        module.init_app(app)
+    escalation.check_ladders(app)
     errors.init_app(app)
     headers.init_app(app)
     i18n.init_app(app)
+    app.jinja_env.globals["can"] = lambda action: policy.allowed(current_user, action)
 
     from coenforce.cli import register_commands
     register_commands(app)

@@ -10,7 +10,9 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from coenforce import clock
+from coenforce.partners.models import OrgKind
 from coenforce.db import db
+from coenforce.schemas import parse
 from coenforce.validation import ValidationError
 
 
@@ -59,14 +61,15 @@ def register_commands(app: Flask) -> None:
 
     @orgs.command("create")
     @click.argument("name")
-    @click.option("--kind", type=click.Choice(["agency", "partner"]), required=True)
+    @click.option("--kind", type=click.Choice([kind.value for kind in OrgKind]), required=True)
     @click.option("--timezone", default=None)
     @click.option("--response-hours", type=int, default=None, help="Response target in hours (agencies).")
     def orgs_create(name, kind, timezone, response_hours):
+        from coenforce.partners.schemas import OrganizationIn
         from coenforce.partners.service import create_organization
         try:
-            org = create_organization(db.session, {"name": name, "kind": kind, "timezone": timezone,
-                                                   "response_target_hours": response_hours})
+            org = create_organization(db.session, parse(OrganizationIn, {
+                "name": name, "kind": kind, "timezone": timezone, "response_target_hours": response_hours}))
         except ValidationError as exc:
             _fail(exc)
         db.session.commit()
@@ -82,12 +85,13 @@ def register_commands(app: Flask) -> None:
     @click.option("--name", default=None)
     @click.option("--language", default="en")
     def users_create(email, org, role, name, language):
+        from coenforce.partners.schemas import UserIn
         from coenforce.partners.service import create_user
         password = os.environ.get("COENFORCE_NEW_PASSWORD") or click.prompt(
             "Password", hide_input=True, confirmation_prompt=True)
         try:
-            user = create_user(db.session, {"email": email, "org": org, "role": role, "name": name,
-                                            "language": language, "password": password})
+            user = create_user(db.session, parse(UserIn, {"email": email, "org": org, "role": role, "name": name,
+                                                          "language": language, "password": password}))
         except ValidationError as exc:
             _fail(exc)
         db.session.commit()
@@ -113,9 +117,10 @@ def register_commands(app: Flask) -> None:
     @click.argument("agency")
     @click.argument("partner")
     def partnerships_create(agency, partner):
+        from coenforce.partners.schemas import PartnershipIn
         from coenforce.partners.service import create_partnership
         try:
-            create_partnership(db.session, agency, partner)
+            create_partnership(db.session, parse(PartnershipIn, {"agency": agency, "partner": partner}))
         except ValidationError as exc:
             _fail(exc)
         db.session.commit()

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 from coenforce import clock
 from coenforce.complaints import service as complaints
 from coenforce.partners import service as partners
+from coenforce.complaints.schemas import ActionIn, AssignIn, ComplaintIn
 from coenforce.partners.models import User
+from coenforce.partners.schemas import OrganizationIn, PartnershipIn, UserIn
+from coenforce.schemas import parse
 
 DEMO_PASSWORD = "demo-password-change-me"
 AGENCY = "Demo Labor Standards Office"
@@ -29,31 +32,31 @@ def seed(session: Session) -> list[tuple[str, str]] | None:
     """Create the demo once; returns the logins, or None if it exists already."""
     if partners.organization_named(session, AGENCY) is not None:
         return None
-    partners.create_organization(session, {"name": AGENCY, "kind": "agency", "timezone": "America/Los_Angeles"})
-    partners.create_organization(session, {"name": PARTNER, "kind": "partner", "timezone": "America/Los_Angeles"})
-    partners.create_partnership(session, AGENCY, PARTNER)
+    partners.create_organization(session, parse(OrganizationIn, {"name": AGENCY, "kind": "agency"}))
+    partners.create_organization(session, parse(OrganizationIn, {"name": PARTNER, "kind": "partner"}))
+    partners.create_partnership(session, PartnershipIn(agency=AGENCY, partner=PARTNER))
     users: dict[str, User] = {}
     for email, org, role, name, language in PEOPLE:
-        users[role if role not in users else f"{role}_es"] = partners.create_user(session, {
-            "email": email, "org": org, "role": role, "name": name, "language": language, "password": DEMO_PASSWORD})
+        users[role if role not in users else f"{role}_es"] = partners.create_user(session, parse(UserIn, {
+            "email": email, "org": org, "role": role, "name": name, "language": language, "password": DEMO_PASSWORD}))
     now = clock.now()
     investigator = users["investigator"]
-    fresh = complaints.open_complaint(session, investigator, {
+    fresh = complaints.open_complaint(session, investigator, parse(ComplaintIn, {
         "employer_name": "Harbor Packing Co.", "retaliation_types": ["immigration_threat", "reduced_hours"],
         "description": "Supervisor said he would call immigration if workers kept asking about unpaid overtime.",
         "labor_dispute": "Unpaid overtime, about six weeks.", "workers_affected": 12, "language": "es",
-        "received_at": now - timedelta(hours=3)})
-    complaints.assign(session, users["supervisor"], fresh, investigator.id)
-    met = complaints.open_complaint(session, users["liaison"], {
+        "received_at": now - timedelta(hours=3)}))
+    complaints.assign(session, users["supervisor"], fresh, AssignIn(assignee_id=investigator.id))
+    met = complaints.open_complaint(session, users["liaison"], parse(ComplaintIn, {
         "employer_name": "Valley Fresh Farms", "retaliation_types": ["termination", "document_abuse"],
         "description": "Two workers fired after demanding new documents the day after a wage claim.",
-        "workers_affected": 2, "language": "es", "received_at": now - timedelta(hours=30)})
-    complaints.record_action(session, investigator, met, {
-        "type": "employer_contacted", "taken_at": now - timedelta(hours=20), "note": "Called the owner."})
-    complaints.record_action(session, investigator, met, {
-        "type": "attorney_list_provided", "taken_at": now - timedelta(hours=19), "language": "es"})
-    complaints.open_complaint(session, investigator, {
+        "workers_affected": 2, "language": "es", "received_at": now - timedelta(hours=30)}))
+    complaints.record_action(session, investigator, met, parse(ActionIn, {
+        "type": "employer_contacted", "taken_at": now - timedelta(hours=20), "note": "Called the owner."}))
+    complaints.record_action(session, investigator, met, parse(ActionIn, {
+        "type": "attorney_list_provided", "taken_at": now - timedelta(hours=19), "language": "es"}))
+    complaints.open_complaint(session, investigator, parse(ComplaintIn, {
         "employer_name": "Sunrise Car Wash", "retaliation_types": ["immigration_report"],
         "description": "Employer reported a worker to immigration after a minimum wage complaint.",
-        "workers_affected": 1, "received_at": now - timedelta(hours=60), "shared_with": [met.filed_by_org_id]})
+        "workers_affected": 1, "received_at": now - timedelta(hours=60), "shared_with": [met.filed_by_org_id]}))
     return [(email, role) for email, _org, role, _name, _lang in PEOPLE]

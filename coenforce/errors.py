@@ -6,7 +6,10 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from coenforce.validation import NotAllowed, NotFound
 
 log = logging.getLogger("coenforce")
 
@@ -33,6 +36,10 @@ def init_app(app: Flask) -> None:
             return api_error(400, _("The form expired or was not sent by this site."))
         return render_template("errors/error.html", status=400,
                                message=_("The form expired or was not sent by this site. Go back, reload and try again.")), 400
+
+    # A service's refusals, where a page did not handle them itself.
+    app.register_error_handler(NotFound, lambda exc: _http(werkzeug_exceptions.NotFound()))
+    app.register_error_handler(NotAllowed, lambda exc: _http(werkzeug_exceptions.Forbidden()))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -20,7 +20,10 @@ os.environ.setdefault("COENFORCE_ENV", "testing")
 from coenforce import clock, create_app  # noqa: E402
 from coenforce.db import db, make_engine  # noqa: E402
 from coenforce.migrate import upgrade  # noqa: E402
+from coenforce.complaints.schemas import ComplaintIn  # noqa: E402
 from coenforce.models import metadata  # noqa: E402
+from coenforce.partners.schemas import OrganizationIn, PartnershipIn, UserIn  # noqa: E402
+from coenforce.schemas import parse  # noqa: E402
 
 def fresh(session) -> None:
     """End the session's transaction and forget loaded objects: the next read sees the database."""
@@ -172,8 +175,8 @@ def make_org(session):
 
     def build(kind="agency", name=None, timezone="America/Los_Angeles", **extra):
         fresh(session)
-        org = create_organization(session, {"name": name or f"{kind.title()} {next(counter)}", "kind": kind,
-                                            "timezone": timezone, **extra})
+        org = create_organization(session, parse(OrganizationIn, {
+            "name": name or f"{kind.title()} {next(counter)}", "kind": kind, "timezone": timezone, **extra}))
         session.commit()
         return org
     return build
@@ -187,8 +190,9 @@ def make_user(session):
     def build(org, role="investigator", language="en", email=None, name=None, two_factor=None):
         """A user; agency staff (or anyone with two_factor=True) come with TOTP set up."""
         fresh(session)
-        user = create_user(session, {"email": email or f"{role}{next(counter)}@example.org", "org": org.name,
-                                     "role": role, "language": language, "name": name, "password": PASSWORD})
+        user = create_user(session, parse(UserIn, {
+            "email": email or f"{role}{next(counter)}@example.org", "org": org.name, "role": role,
+            "language": language, "name": name, "password": PASSWORD}))
         if two_factor if two_factor is not None else user.is_agency_staff:
             user.totp_secret = pyotp.random_base32()
             user.totp_enabled_at = clock.now()
@@ -203,7 +207,7 @@ def partner_up(session):
 
     def build(agency, partner):
         fresh(session)
-        partnership = create_partnership(session, agency.name, partner.name)
+        partnership = create_partnership(session, PartnershipIn(agency=agency.name, partner=partner.name))
         session.commit()
         return partnership
     return build
@@ -218,7 +222,7 @@ def make_complaint(session):
                 "description": "Threatened to call immigration after a wage claim."}
         data.update(overrides)
         fresh(session)
-        complaint = open_complaint(session, user, data)
+        complaint = open_complaint(session, user, parse(ComplaintIn, data))
         session.commit()
         return complaint
     return build

@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from coenforce import clock
 from coenforce.audit.models import AuditEntry
 from coenforce.partners.models import User
+from coenforce.security import policy
+from coenforce.validation import MAX_ID
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 # The PostgreSQL advisory lock that serializes appends: any constant bigint the
@@ -37,7 +39,6 @@ _DOMAIN = b"coenforce-audit-v1\n"  # changes if the canonical encoding ever does
 # Codes only, so that no personal data can ride along in a free-text field.
 _ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _RECORD_TYPE = re.compile(r"[a-z][a-z0-9_]*")
-MAX_RECORD_ID = 2**31 - 1  # record ids are 32-bit, as the column is
 
 
 # ----------------------------------------------------------------- the chain
@@ -96,7 +97,7 @@ def record(session: Session, actor: User | None, action: str, record_type: str, 
     if not isinstance(record_type, str) or len(record_type) > 32 or not _RECORD_TYPE.fullmatch(record_type):
         raise ValueError("audit record type must be a code like 'complaint'")
     if record_id is not None and (not isinstance(record_id, int) or isinstance(record_id, bool)
-                                  or not 0 <= record_id <= MAX_RECORD_ID):
+                                  or not 0 <= record_id <= MAX_ID):
         raise ValueError("audit record id must be a record's id (a 32-bit whole number)")
     key = _configured_key()
     actor_id = actor.id if actor is not None else None
@@ -189,15 +190,15 @@ class EntryFilter:
     until: datetime | None = None  # exclusive, UTC
 
 
-def list_entries(session: Session, organization_id: int, where: EntryFilter | None = None, *,
+def list_entries(session: Session, user: User, where: EntryFilter | None = None, *,
                  before: int | None = None, after: int | None = None, limit: int = 100) -> list[AuditEntry]:
-    """An organization's entries, newest first, one page of `limit`.
+    """The entries `user` may read (an admin: their organization's), newest first, one page of `limit`.
 
     Pages go by seq, not offset, so an old page costs what a new one does:
     `before` gives the page older than that seq, `after` the page newer.
     """
     where = where or EntryFilter()
-    query = select(AuditEntry).where(AuditEntry.organization_id == organization_id)
+    query = select(AuditEntry).where(policy.audit_scope(user))
     if where.actor_id is not None:
         query = query.where(AuditEntry.actor_id == where.actor_id)
     if where.record_type is not None:
@@ -216,10 +217,10 @@ def list_entries(session: Session, organization_id: int, where: EntryFilter | No
     return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)).all())
 
 
-def has_entries(session: Session, organization_id: int, where: EntryFilter, *, before: int | None = None,
+def has_entries(session: Session, user: User, where: EntryFilter, *, before: int | None = None,
                 after: int | None = None) -> bool:
     """Is there at least one matching entry older than `before` (or newer than `after`)?"""
-    return bool(list_entries(session, organization_id, where, before=before, after=after, limit=1))
+    return bool(list_entries(session, user, where, before=before, after=after, limit=1))
 
 
 def day_bounds(first: date | None, last: date | None, tz: str) -> tuple[datetime | None, datetime | None]:
@@ -239,7 +240,7 @@ def day_bounds(first: date | None, last: date | None, tz: str) -> tuple[datetime
     return since, until
 
 
-def organization_people(session: Session, organization_id: int) -> list[User]:
-    """The organization's users, for the person filter."""
-    return list(session.scalars(select(User).where(User.organization_id == organization_id)
+def organization_people(session: Session, admin: User) -> list[User]:
+    """The admin's colleagues, for the person filter."""
+    return list(session.scalars(select(User).where(policy.colleague_scope(admin))
                                 .order_by(User.name, User.id)).all())

@@ -5,13 +5,32 @@ date or place of birth: labor enforcement does not need them (checklist item 2).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from coenforce.complaints.types import ActionType, ComplaintStatus, Language, RetaliationType
 from coenforce.db import Base, UTCDateTime
+from coenforce.enums import EnumText, SubjectType
+from coenforce.escalation import ClockReading, Deadline
 from coenforce.partners.models import Organization, User
+
+# The complaint's response clock on the escalation engine.
+RESPONSE_CLOCK = "complaint_response"
+
+
+@dataclass(frozen=True)
+class AttorneyList:
+    provided_at: datetime | None
+    language: Language | None
+
+
+@dataclass(frozen=True)
+class Damages:
+    items: list["DamageItem"]
+    totals_cents: dict[str, int]
 
 
 class Complaint(Base):
@@ -27,13 +46,13 @@ class Complaint(Base):
     description: Mapped[str] = mapped_column(Text)
     labor_dispute: Mapped[str | None] = mapped_column(Text)
     # The language the complainant is served in (an ISO code).
-    language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[Language] = mapped_column(EnumText(Language, 8))
     workers_affected: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[ComplaintStatus] = mapped_column(EnumText(ComplaintStatus, 16), default=ComplaintStatus.OPEN)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     attorney_list_provided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    attorney_list_language: Mapped[str | None] = mapped_column(String(8))
+    attorney_list_language: Mapped[Language | None] = mapped_column(EnumText(Language, 8))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closing_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -46,11 +65,36 @@ class Complaint(Base):
     shares: Mapped[list["ComplaintShare"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     actions: Mapped[list["ResponseAction"]] = relationship(
         cascade="all, delete-orphan", order_by="ResponseAction.taken_at")
-    damages: Mapped[list["DamageItem"]] = relationship(cascade="all, delete-orphan", order_by="DamageItem.id")
+    damage_items: Mapped[list["DamageItem"]] = relationship(cascade="all, delete-orphan", order_by="DamageItem.id")
+    deadline: Mapped[Deadline] = relationship(
+        primaryjoin=lambda: (foreign(Deadline.subject_id) == Complaint.id)
+        & (Deadline.subject_type == SubjectType.COMPLAINT) & (Deadline.kind == RESPONSE_CLOCK),
+        viewonly=True, uselist=False, lazy="joined", innerjoin=True)
 
     @property
     def reference(self) -> str:
         return f"RC-{self.id:06d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == ComplaintStatus.CLOSED
+
+    @property
+    def clock(self) -> ClockReading:
+        return self.deadline.reading()
+
+    @property
+    def attorney_list(self) -> AttorneyList:
+        return AttorneyList(self.attorney_list_provided_at, self.attorney_list_language)
+
+    @property
+    def damages(self) -> Damages:
+        totals = {k: sum(getattr(d, f"{k}_cents") for d in self.damage_items)
+                  for k in ("claimed", "statutory_max", "assessed", "recovered")}
+        # The gap between what the law allows and what was assessed: the
+        # checklist asks for damages "to the fullest extent".
+        totals["unassessed"] = max(0, totals["statutory_max"] - totals["assessed"])
+        return Damages(list(self.damage_items), totals)
 
     @property
     def retaliation_types(self) -> list[str]:
@@ -65,7 +109,7 @@ class ComplaintRetaliation(Base):
     __tablename__ = "complaint_retaliation_types"
 
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
-    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type: Mapped[RetaliationType] = mapped_column(EnumText(RetaliationType, 32), primary_key=True)
 
 
 class ComplaintShare(Base):
@@ -83,13 +127,13 @@ class ResponseAction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
-    type: Mapped[str] = mapped_column(String(32))
+    type: Mapped[ActionType] = mapped_column(EnumText(ActionType, 32))
     # Whether the action counted toward the clock when it was recorded.
     qualifying: Mapped[bool] = mapped_column(Boolean)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
     # For the attorney list: the language it was handed over in.
-    language: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[Language | None] = mapped_column(EnumText(Language, 8))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,8 +1,11 @@
 """The escalation engine: deadlines, ladders of notices, and the tick.
 
-It knows no domain module. A module registers a deadline kind (who the
-recipient groups are) and calls `open_deadline` / `stop_deadline`.
+It knows no domain module. A module registers its deadline kinds from its
+`init_app` (`register_kind(app, DeadlineKind(...))`: the recipient groups and a
+callback that names the people, by user id) and calls `open_deadline` /
+`stop_deadline`.
 """
+from coenforce.escalation.models import ClockReading, ClockState, Deadline  # noqa: F401
 from coenforce.escalation.service import (  # noqa: F401
-    DeadlineKind, open_deadline, register_kind, stop_deadline, tick,
+    DeadlineKind, check_ladders, deadline_for, open_deadline, register_kind, stop_deadline, tick,
 )

@@ -1,12 +1,46 @@
 """Deadlines and the record of each rung a tick fired or skipped."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from enum import StrEnum
+from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, and_, case, text
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
+from coenforce import clock
 from coenforce.db import Base, UTCDateTime
+from coenforce.enums import EnumText, LabeledEnum, SubjectType, set_labels
+
+
+class ClockState(LabeledEnum):
+    RUNNING = "running"
+    MET = "met"
+    BREACHED = "breached"
+
+
+set_labels(ClockState, {ClockState.RUNNING: _l("Running"), ClockState.MET: _l("Met"),
+                        ClockState.BREACHED: _l("Breached")})
+
+
+class StepOutcome(StrEnum):
+    FIRED = "fired"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """A deadline as pages and the API show it at one moment."""
+
+    started_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None
+    state: ClockState
+    target_hours: float
+    remaining_seconds: int | None  # None once stopped; negative when overdue
+    elapsed_seconds: int
 
 
 class Deadline(Base):
@@ -24,7 +58,7 @@ class Deadline(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[SubjectType] = mapped_column(EnumText(SubjectType, 32))
     subject_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(64))
     # What a notice may show of the subject: its reference and the path of its page.
@@ -38,11 +72,31 @@ class Deadline(Base):
     next_rung_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    def state(self, now: datetime) -> str:
-        """running, met or breached."""
+    @hybrid_method
+    def state_at(self, now: datetime) -> ClockState:
+        """Running until due; met if stopped by then; breached otherwise.
+        The same rule in SQL below, for filters and counts."""
         if self.stopped_at is not None:
-            return "met" if self.stopped_at <= self.due_at else "breached"
-        return "running" if now < self.due_at else "breached"
+            return ClockState.MET if self.stopped_at <= self.due_at else ClockState.BREACHED
+        return ClockState.RUNNING if now < self.due_at else ClockState.BREACHED
+
+    @state_at.expression
+    def state_at(cls, now: datetime):
+        return case(
+            (and_(cls.stopped_at.is_(None), cls.due_at > now), ClockState.RUNNING.value),
+            (and_(cls.stopped_at.is_not(None), cls.stopped_at <= cls.due_at), ClockState.MET.value),
+            else_=ClockState.BREACHED.value,
+        )
+
+    def reading(self, now: datetime | None = None) -> ClockReading:
+        now = now or clock.now()
+        end = self.stopped_at or now
+        return ClockReading(
+            started_at=self.starts_at, due_at=self.due_at, stopped_at=self.stopped_at, state=self.state_at(now),
+            target_hours=round((self.due_at - self.starts_at) / timedelta(hours=1), 2),
+            remaining_seconds=int((self.due_at - now).total_seconds()) if self.stopped_at is None else None,
+            elapsed_seconds=int((end - self.starts_at).total_seconds()),
+        )
 
 
 class EscalationStep(Base):
@@ -57,5 +111,5 @@ class EscalationStep(Base):
     rung: Mapped[str] = mapped_column(String(40))
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    outcome: Mapped[str] = mapped_column(String(16))  # fired | skipped
+    outcome: Mapped[StepOutcome] = mapped_column(EnumText(StepOutcome, 16))
     notices: Mapped[int] = mapped_column(Integer, default=0)

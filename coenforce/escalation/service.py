@@ -17,13 +17,14 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from config import ConfigError
 from coenforce import clock, notify
-from coenforce.escalation.ladder import Entry, Ladder, Rung, parse_ladder
-from coenforce.escalation.models import Deadline, EscalationStep
-from coenforce.partners.models import User
+from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, parse_ladder
+from coenforce.escalation.models import Deadline, EscalationStep, StepOutcome
 
-# Given (deadline, rung) pairs, the people each rung tells, in the same order.
-Recipients = Callable[[Session, list[tuple[Deadline, Rung]]], list[list[User]]]
+# Given (deadline, rung) pairs, the ids of the people each rung tells, in the
+# same order. The module that owns the deadline kind knows who they are.
+Recipients = Callable[[Session, list[tuple[Deadline, Rung]]], list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -36,36 +37,49 @@ class DeadlineKind:
     conditions: frozenset[str] = frozenset()
 
 
-_kinds: dict[str, DeadlineKind] = {}
+@dataclass
+class Registry:
+    """The deadline kinds an app's modules registered, with their parsed ladders."""
+
+    kinds: dict[str, DeadlineKind]
+    ladders: dict[str, Ladder]
 
 
-def register_kind(kind: DeadlineKind) -> None:
-    _kinds[kind.name] = kind
+def _registry(app: Flask) -> Registry:
+    return app.extensions.setdefault("coenforce.escalation", Registry({}, {}))
 
 
-def init_app(app: Flask) -> None:
-    """Parse the configured ladders once and check them against the registered kinds."""
-    ladders: dict[str, Ladder] = {}
-    for name, rungs in app.config["ESCALATION_LADDERS"].items():
+def register_kind(app: Flask, kind: DeadlineKind) -> None:
+    """Declare a deadline kind (from a module's init_app) and check its configured ladder."""
+    rungs = app.config["ESCALATION_LADDERS"].get(kind.name)
+    if rungs is None:
+        raise ConfigError(f"ESCALATION_LADDERS has no ladder for the deadline kind {kind.name!r}")
+    try:
         ladder = parse_ladder(rungs)
-        kind = _kinds.get(name)
-        if kind is None:
-            raise RuntimeError(f"ESCALATION_LADDERS names {name!r}, which no module registers")
-        for rung in ladder.rungs:
-            unknown = set(rung.to) - kind.groups
-            if unknown:
-                raise RuntimeError(f"ladder {name!r}, rung {rung.name!r}: unknown recipient groups {sorted(unknown)}")
-            if rung.only_if and rung.only_if not in kind.conditions:
-                raise RuntimeError(f"ladder {name!r}, rung {rung.name!r}: unknown condition {rung.only_if!r}")
-        ladders[name] = ladder
-    missing = set(_kinds) - set(ladders)
-    if missing:
-        raise RuntimeError(f"no ladder configured for deadline kinds {sorted(missing)}")
-    app.extensions["coenforce.ladders"] = ladders
+    except LadderError as exc:
+        raise ConfigError(f"ESCALATION_LADDERS[{kind.name!r}]: {exc}") from None
+    for rung in ladder.rungs:
+        unknown = set(rung.to) - kind.groups
+        if unknown:
+            raise ConfigError(f"ESCALATION_LADDERS[{kind.name!r}], rung {rung.name!r}: "
+                              f"unknown recipient groups {sorted(unknown)}")
+        if rung.only_if and rung.only_if not in kind.conditions:
+            raise ConfigError(f"ESCALATION_LADDERS[{kind.name!r}], rung {rung.name!r}: "
+                              f"unknown condition {rung.only_if!r}")
+    registry = _registry(app)
+    registry.kinds[kind.name] = kind
+    registry.ladders[kind.name] = ladder
+
+
+def check_ladders(app: Flask) -> None:
+    """After every module registered: a configured ladder no module uses is a mistake."""
+    unused = set(app.config["ESCALATION_LADDERS"]) - set(_registry(app).kinds)
+    if unused:
+        raise ConfigError(f"ESCALATION_LADDERS names {sorted(unused)}, which no module registers")
 
 
 def ladder_for(kind: str) -> Ladder:
-    return current_app.extensions["coenforce.ladders"][kind]
+    return _registry(current_app).ladders[kind]
 
 
 def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id: int, organization_id: int,
@@ -145,12 +159,12 @@ def _advance_batch(session: Session, deadlines: list[Deadline], now: datetime, c
             continue
         counts["deadlines"] += 1
         counts["skipped"] += len(step.skipped)
-        steps += [_step_record(deadline, entry, now, "skipped", 0) for entry in step.skipped]
+        steps += [_step_record(deadline, entry, now, StepOutcome.SKIPPED, 0) for entry in step.skipped]
         if step.fire is not None:
             fires.append((deadline, step.fire))
     sent = _notify(session, fires)
     for deadline, entry in fires:
-        steps.append(_step_record(deadline, entry, now, "fired", sent[deadline.id]))
+        steps.append(_step_record(deadline, entry, now, StepOutcome.FIRED, sent[deadline.id]))
         counts["fired"] += 1
         counts["notices"] += sent[deadline.id]
     if steps:
@@ -181,25 +195,26 @@ def _notify(session: Session, fires: list[tuple[Deadline, Entry]]) -> Counter:
     by_kind: dict[str, list[tuple[Deadline, Entry]]] = defaultdict(list)
     for deadline, entry in fires:
         by_kind[deadline.kind].append((deadline, entry))
+    kinds = _registry(current_app).kinds
     rows: list[dict] = []
     for kind, items in by_kind.items():
-        people = _kinds[kind].recipients(session, [(d, e.rung) for d, e in items])
-        for (deadline, entry), recipients in zip(items, people):
+        people = kinds[kind].recipients(session, [(d, e.rung) for d, e in items])
+        for (deadline, entry), user_ids in zip(items, people):
             context = {"reference": deadline.reference, "path": deadline.path,
                        "due_at": clock.iso(deadline.due_at), "rung": entry.rung.name}
-            for user in {u.id: u for u in recipients if u.active}.values():
+            for user_id in dict.fromkeys(user_ids):
                 rows.append(dict(
                     organization_id=deadline.organization_id, deadline_id=deadline.id,
                     subject_type=deadline.subject_type, subject_id=deadline.subject_id,
-                    kind=f"{kind}.{entry.rung.name}", recipient_id=user.id, context=context,
-                    dedupe_key=f"deadline:{deadline.id}:rung:{entry.position}:to:{user.id}"))
+                    kind=f"{kind}.{entry.rung.name}", recipient_id=user_id, context=context,
+                    dedupe_key=f"deadline:{deadline.id}:rung:{entry.position}:to:{user_id}"))
     inserted = notify.enqueue_many(session, rows)
     return Counter(row["deadline_id"] for row in rows if row["dedupe_key"] in inserted)
 
 
-def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: str, notices: int) -> dict:
+def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: StepOutcome, notices: int) -> dict:
     return dict(deadline_id=deadline.id, position=entry.position, rung=entry.rung.name,
-                scheduled_at=entry.at, handled_at=now, outcome=outcome, notices=notices)
+                scheduled_at=entry.at, handled_at=now, outcome=outcome.value, notices=notices)
 
 
 def deadline_for(session: Session, subject_type: str, subject_id: int, kind: str) -> Deadline | None:

@@ -4,13 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
+from coenforce.enums import EnumText, LabeledEnum, SubjectType, set_labels
 from coenforce.partners.models import User
 
-NOTICE_STATUSES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
+class NoticeStatus(LabeledEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+set_labels(NoticeStatus, {
+    NoticeStatus.PENDING: _l("Waiting to be sent"),
+    NoticeStatus.SENDING: _l("Sending"),
+    NoticeStatus.SENT: _l("Sent"),
+    NoticeStatus.FAILED: _l("Failed"),
+    NoticeStatus.DEAD: _l("Dead after retries"),
+    NoticeStatus.CANCELLED: _l("Cancelled"),
+})
+# Notices an admin may send again: they will not leave by themselves.
+REQUEUEABLE = frozenset({NoticeStatus.DEAD, NoticeStatus.FAILED})
+# Kept for code that imports the old name.
+NOTICE_STATUSES = tuple(NoticeStatus)
 
 
 class Notice(Base):
@@ -21,7 +44,7 @@ class Notice(Base):
     # The organization whose record caused the notice; its admins see it in the outbox.
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     deadline_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"), index=True)
-    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[SubjectType] = mapped_column(EnumText(SubjectType, 32))
     subject_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(64))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -29,7 +52,7 @@ class Notice(Base):
     # What the message may say: a reference, a due time, a link. Never a worker's
     # name, an A-Number or complaint text.
     context: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[NoticeStatus] = mapped_column(EnumText(NoticeStatus, 16), default=NoticeStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -40,6 +63,10 @@ class Notice(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     recipient: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def recipient_email(self) -> str:
+        return self.recipient.email
 
 
 Index("ix_notices_subject", Notice.subject_type, Notice.subject_id)

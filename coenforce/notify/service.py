@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select, update
+from flask import Flask, current_app
+from sqlalchemy import and_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coenforce import clock
-from coenforce.notify.models import Notice
+from coenforce.notify.models import Notice, NoticeStatus
 from coenforce.partners.models import User
 
 
@@ -24,16 +25,17 @@ class Message:
     lead: object
 
 
-_messages: dict[str, Message] = {}
+def register_messages(app: Flask, messages: dict[str, Message]) -> None:
+    """Declare the wording of notice kinds (from a module's init_app, with its notices.py)."""
+    app.extensions.setdefault("coenforce.notify.messages", {}).update(messages)
 
 
-def register_message(kind: str, title, lead) -> None:
-    """Declare the wording of a notice kind (called by domain modules at import)."""
-    _messages[kind] = Message(title, lead)
+def _messages() -> dict[str, Message]:
+    return current_app.extensions.get("coenforce.notify.messages", {})
 
 
 def message_for(kind: str) -> Message:
-    return _messages[kind]
+    return _messages()[kind]
 
 
 def enqueue(session: Session, *, recipient: User, kind: str, dedupe_key: str, organization_id: int,
@@ -49,7 +51,7 @@ def enqueue_many(session: Session, rows: list[dict]) -> set[str]:
     keys that exist already; returns the keys actually inserted."""
     if not rows:
         return set()
-    unknown = {row["kind"] for row in rows} - set(_messages)
+    unknown = {row["kind"] for row in rows} - set(_messages())
     if unknown:
         raise KeyError(f"no message registered for notice kinds {sorted(unknown)}")
     now = clock.now()
@@ -59,7 +61,8 @@ def enqueue_many(session: Session, rows: list[dict]) -> set[str]:
     # The unique dedupe key makes a second tick, or a second process, a no-op;
     # RETURNING says which rows went in (rowcount is not reliable here on psycopg).
     stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key)
-    full = [dict(row, status="pending", attempts=0, next_attempt_at=now, created_at=now) for row in rows]
+    full = [dict(row, status=NoticeStatus.PENDING.value, attempts=0, next_attempt_at=now, created_at=now)
+            for row in rows]
     return set(session.execute(stmt, full).scalars())
 
 
@@ -67,24 +70,8 @@ def cancel_pending(session: Session, deadline_id: int) -> int:
     """Cancel a stopped deadline's notices that have not left yet."""
     result = session.execute(
         update(Notice)
-        .where(and_(Notice.deadline_id == deadline_id, Notice.status == "pending"))
-        .values(status="cancelled", last_error="deadline stopped before sending")
+        .where(and_(Notice.deadline_id == deadline_id, Notice.status == NoticeStatus.PENDING))
+        .values(status=NoticeStatus.CANCELLED, last_error="deadline stopped before sending")
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
-
-
-def requeue(session: Session, notice: Notice) -> None:
-    """Give a dead or failed notice another full set of attempts."""
-    if notice.status not in ("dead", "failed"):
-        raise ValueError("only dead or failed notices can be requeued")
-    notice.status = "pending"
-    notice.attempts = 0
-    notice.next_attempt_at = clock.now()
-    notice.claimed_by = None
-    notice.lease_expires_at = None
-
-
-def notices_for_organization(organization_id: int):
-    """The select of an organization's outbox, newest first."""
-    return select(Notice).where(Notice.organization_id == organization_id).order_by(Notice.id.desc())

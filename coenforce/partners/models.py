@@ -3,16 +3,43 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
+from coenforce.enums import EnumText, LabeledEnum, set_labels
 from coenforce.security.crypto import EncryptedField, encrypted_column
 
-AGENCY_ROLES = ("agency_admin", "supervisor", "investigator")
-PARTNER_ROLES = ("liaison", "organizer")
-ROLES = AGENCY_ROLES + PARTNER_ROLES
-ORG_KINDS = ("agency", "partner")
+
+
+class OrgKind(LabeledEnum):
+    AGENCY = "agency"
+    PARTNER = "partner"
+
+
+set_labels(OrgKind, {OrgKind.AGENCY: _l("Agency"), OrgKind.PARTNER: _l("Partner organization")})
+
+
+class Role(LabeledEnum):
+    AGENCY_ADMIN = "agency_admin"
+    SUPERVISOR = "supervisor"
+    INVESTIGATOR = "investigator"
+    LIAISON = "liaison"
+    ORGANIZER = "organizer"
+
+
+set_labels(Role, {
+    Role.AGENCY_ADMIN: _l("Agency admin"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.INVESTIGATOR: _l("Investigator"),
+    Role.LIAISON: _l("Partner liaison"),
+    Role.ORGANIZER: _l("Organizer"),
+})
+AGENCY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.INVESTIGATOR})
+PARTNER_ROLES = frozenset({Role.LIAISON, Role.ORGANIZER})
+# The roles that exist in each kind of organization.
+ROLES_OF = {OrgKind.AGENCY: AGENCY_ROLES, OrgKind.PARTNER: PARTNER_ROLES}
 
 
 class Organization(Base):
@@ -20,7 +47,7 @@ class Organization(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[OrgKind] = mapped_column(EnumText(OrgKind, 16))
     timezone: Mapped[str] = mapped_column(String(64))
     # Hours within which an agency commits to a first qualifying response.
     response_target_hours: Mapped[int] = mapped_column(Integer, default=48)
@@ -30,7 +57,7 @@ class Organization(Base):
 
     @property
     def is_agency(self) -> bool:
-        return self.kind == "agency"
+        return self.kind == OrgKind.AGENCY
 
 
 class User(Base):
@@ -40,7 +67,7 @@ class User(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(EnumText(Role, 32))
     language: Mapped[str] = mapped_column(String(8), default="en")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -2,29 +2,37 @@
 
 Every query for tenant data goes through a scope here; a record outside the
 scope is "not found" (404), never "forbidden", so ids of other tenants leak
-nothing.
+nothing. Role checks go through `allowed`, never through role literals.
 """
 from __future__ import annotations
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from coenforce.audit.models import AuditEntry
 from coenforce.complaints.models import Complaint, ComplaintShare
-from coenforce.partners.models import User
+from coenforce.notify.models import Notice
+from coenforce.partners.models import AGENCY_ROLES, Role, User
+
+_ADMINS = {Role.AGENCY_ADMIN}
+_LEADS = {Role.AGENCY_ADMIN, Role.SUPERVISOR}
 
 # action -> roles allowed to attempt it (scope is checked separately).
 _ROLES = {
-    "complaint.create": {"agency_admin", "supervisor", "investigator", "liaison"},
-    "complaint.act": {"agency_admin", "supervisor", "investigator"},
-    "complaint.assign": {"agency_admin", "supervisor"},
-    "complaint.take": {"agency_admin", "supervisor", "investigator"},
-    "complaint.damages": {"agency_admin", "supervisor", "investigator"},
-    "complaint.share": {"agency_admin", "supervisor", "investigator"},
-    "complaint.close": {"agency_admin", "supervisor"},
-    "notices.view": {"agency_admin", "supervisor"},
-    "outbox.manage": {"agency_admin"},
-    "audit.view": {"agency_admin"},
-    "people.manage": {"agency_admin"},
+    # Organizers see aggregates and the checklist, never a case.
+    "complaint.view": AGENCY_ROLES | {Role.LIAISON},
+    "complaint.create": AGENCY_ROLES | {Role.LIAISON},
+    "complaint.act": AGENCY_ROLES,
+    "complaint.assign": _LEADS,
+    "complaint.take": AGENCY_ROLES,
+    "complaint.damages": AGENCY_ROLES,
+    "complaint.share": AGENCY_ROLES,
+    "complaint.close": _LEADS,
+    "cases.aggregates": {Role.ORGANIZER},
+    "notices.view": _LEADS,
+    "outbox.manage": _ADMINS,
+    "audit.view": _ADMINS,
+    "people.manage": _ADMINS,
 }
 
 
@@ -34,6 +42,7 @@ def allowed(user: User, action: str) -> bool:
 
 
 def may_close(user: User, complaint: Complaint) -> bool:
+    """Leads close any complaint of their agency; agency staff the ones assigned to them."""
     return allowed(user, "complaint.close") or (
         user.is_agency_staff and complaint.assignee_id == user.id)
 
@@ -41,9 +50,30 @@ def may_close(user: User, complaint: Complaint) -> bool:
 def complaint_scope(user: User) -> ColumnElement[bool]:
     """Which complaints `user` may see: agency staff their agency's; a liaison
     those its organization filed or that were shared with it; nobody else any."""
+    if not allowed(user, "complaint.view"):
+        return false()
     if user.is_agency_staff:
         return Complaint.agency_id == user.organization_id
-    if user.role == "liaison":
-        shared = select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == user.organization_id)
-        return or_(Complaint.filed_by_org_id == user.organization_id, Complaint.id.in_(shared))
-    return false()
+    shared = select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == user.organization_id)
+    return or_(Complaint.filed_by_org_id == user.organization_id, Complaint.id.in_(shared))
+
+
+def colleague_scope(user: User) -> ColumnElement[bool]:
+    """The people an admin manages: those of the admin's own organization."""
+    if not allowed(user, "people.manage"):
+        return false()
+    return User.organization_id == user.organization_id
+
+
+def notice_scope(user: User) -> ColumnElement[bool]:
+    """The notices caused by the records of the user's organization (its leads)."""
+    if not allowed(user, "notices.view"):
+        return false()
+    return Notice.organization_id == user.organization_id
+
+
+def audit_scope(user: User) -> ColumnElement[bool]:
+    """The audit entries an admin reads: those of the admin's organization."""
+    if not allowed(user, "audit.view"):
+        return false()
+    return AuditEntry.organization_id == user.organization_id

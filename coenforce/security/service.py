@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from coenforce import clock
 from coenforce.partners.models import User
-from coenforce.security import sessions
+from coenforce.security import policy, sessions
 from coenforce.security.passwords import hash_password, password_problem, verify_password
-from coenforce.validation import NotAllowed, ValidationError
+from coenforce.validation import NotFound, ValidationError
 
 
 def find_user(db_session: Session, email: str) -> User | None:
@@ -74,18 +74,33 @@ def change_password(db_session: Session, user: User, current: str, new: str, con
     sessions.end_all(db_session, user.id, "password_changed")
 
 
-def set_active(db_session: Session, admin: User, user: User, active: bool) -> None:
+def colleagues(db_session: Session, admin: User) -> list[tuple[User, int]]:
+    """The people of the admin's organization, each with their live sessions."""
+    people = list(db_session.scalars(select(User).where(policy.colleague_scope(admin)).order_by(User.name)))
+    live = sessions.live_counts(db_session, [person.id for person in people])
+    return [(person, live[person.id]) for person in people]
+
+
+def _colleague(db_session: Session, admin: User, user_id: int) -> User:
+    user = db_session.scalar(select(User).where(User.id == user_id, policy.colleague_scope(admin)))
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def set_active(db_session: Session, admin: User, user_id: int, active: bool) -> User:
     """An agency admin turns an account of their organization on or off; off ends its sessions."""
-    if admin.role != "agency_admin" or user.organization_id != admin.organization_id:
-        raise NotAllowed()
+    user = _colleague(db_session, admin, user_id)
     if user.id == admin.id and not active:
         raise ValidationError({"user": _l("You cannot turn off your own account.")})
     user.active = active
     if not active:
         sessions.end_all(db_session, user.id, "disabled")
+    return user
 
 
-def end_sessions(db_session: Session, admin: User, user: User) -> int:
-    if admin.role != "agency_admin" or user.organization_id != admin.organization_id:
-        raise NotAllowed()
-    return sessions.end_all(db_session, user.id, "ended_by_admin")
+def end_sessions(db_session: Session, admin: User, user_id: int) -> User:
+    """An agency admin ends every session of a person of their organization."""
+    user = _colleague(db_session, admin, user_id)
+    sessions.end_all(db_session, user.id, "ended_by_admin")
+    return user

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g
 from flask import session as cookie
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from coenforce import clock
@@ -91,8 +91,13 @@ def end_all(db_session: Session, user_id: int, reason: str) -> int:
     return result.rowcount
 
 
-def live_count(db_session: Session, user_id: int) -> int:
+def live_counts(db_session: Session, user_ids: list[int]) -> dict[int, int]:
+    """How many live sessions each user has, in one query."""
     now = clock.now()
-    rows = db_session.scalars(select(UserSession).where(
-        UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.expires_at > now))
-    return sum(1 for row in rows if _alive(row, now))
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    rows = db_session.execute(
+        select(UserSession.user_id, func.count()).where(
+            UserSession.user_id.in_(user_ids), UserSession.ended_at.is_(None), UserSession.expires_at > now,
+            UserSession.last_seen_at > now - idle)
+        .group_by(UserSession.user_id)).tuples()
+    return {user_id: 0 for user_id in user_ids} | dict(rows.all())

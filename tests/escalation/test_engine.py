@@ -9,11 +9,17 @@ from sqlalchemy import select
 
 from coenforce import escalation
 from coenforce.complaints import service as complaints
+from coenforce.complaints.schemas import ActionIn, AssignIn
 from coenforce.db import db
 from coenforce.escalation.models import Deadline, EscalationStep
 from coenforce.notify.models import Notice
 
 from tests.conftest import START, fresh
+
+
+def clock_of(session, complaint):
+    """The complaint's response clock as stored now."""
+    return escalation.deadline_for(session, "complaint", complaint.id, "complaint_response")
 
 
 def notices(session, **where):
@@ -41,7 +47,7 @@ def test_clock_across_dst_is_48_real_hours(world, make_complaint, frozen, sessio
     frozen.set(datetime(2026, 3, 7, 20, 0, tzinfo=timezone.utc))
     received = datetime.fromisoformat("2026-03-07T10:00:00-08:00")
     complaint = make_complaint(world.investigator, received_at=received)
-    deadline = complaints.clock_of(session, complaint)
+    deadline = clock_of(session, complaint)
     assert deadline.due_at == datetime(2026, 3, 9, 18, 0, tzinfo=timezone.utc)
     from coenforce.i18n import local_time
     shown = local_time(deadline.due_at, world.agency.timezone, "en", "short")
@@ -68,7 +74,7 @@ def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complain
     for hours, rung, people in expected:
         if rung == "warning":
             fresh(session)
-            complaints.assign(session, world.supervisor, complaint, world.investigator.id)
+            complaints.assign(session, world.supervisor, complaint, AssignIn(assignee_id=world.investigator.id))
             session.commit()
         before = tick_at(app, START + timedelta(hours=hours) - minute)
         assert before["fired"] == 0, f"{rung} fired a minute early"
@@ -82,7 +88,7 @@ def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complain
 
 def test_unassigned_rung_is_silent_once_assigned(app, world, make_complaint, session):
     complaint = make_complaint(world.investigator)
-    complaints.assign(session, world.supervisor, complaint, world.investigator.id)
+    complaints.assign(session, world.supervisor, complaint, AssignIn(assignee_id=world.investigator.id))
     session.commit()
     counts = tick_at(app, START + timedelta(hours=4))
     assert counts["fired"] == 1 and counts["notices"] == 0
@@ -96,7 +102,7 @@ def test_catch_up_after_an_outage_fires_only_the_newest(app, world, make_complai
     kinds = Counter(n.kind for n in notices(session))
     assert kinds == {"complaint_response.intake": 1, "complaint_response.breach": 2}
     fresh(session)
-    deadline = complaints.clock_of(session, complaint)
+    deadline = clock_of(session, complaint)
     steps = session.scalars(select(EscalationStep).where(EscalationStep.deadline_id == deadline.id)
                             .order_by(EscalationStep.position)).all()
     assert [(s.rung, s.outcome) for s in steps] == [
@@ -119,12 +125,12 @@ def test_a_qualifying_action_stops_the_clock_and_cancels_pending_notices(app, wo
     complaint = make_complaint(world.investigator)
     tick_at(app, START + timedelta(hours=24))
     fresh(session)
-    complaints.record_action(session, world.investigator, complaint, {"type": "worker_interviewed"})
+    complaints.record_action(session, world.investigator, complaint, ActionIn(type="worker_interviewed"))
     session.commit()
-    assert complaints.clock_of(session, complaint).stopped_at is None, "an interview is not a response"
-    complaints.record_action(session, world.investigator, complaint, {"type": "site_visit"})
+    assert clock_of(session, complaint).stopped_at is None, "an interview is not a response"
+    complaints.record_action(session, world.investigator, complaint, ActionIn(type="site_visit"))
     session.commit()
-    deadline = complaints.clock_of(session, complaint)
+    deadline = clock_of(session, complaint)
     assert deadline.stopped_at == START and deadline.next_rung_at is None
     assert {n.status for n in notices(session)} == {"cancelled"}
     assert tick_at(app, START + timedelta(hours=100))["fired"] == 0
@@ -133,22 +139,22 @@ def test_a_qualifying_action_stops_the_clock_and_cancels_pending_notices(app, wo
 def test_a_late_entered_earlier_response_moves_the_stop_back(app, world, make_complaint, session, frozen):
     complaint = make_complaint(world.investigator)
     frozen.advance(hours=50)
-    complaints.record_action(session, world.investigator, complaint, {"type": "employer_contacted"})
+    complaints.record_action(session, world.investigator, complaint, ActionIn(type="employer_contacted"))
     session.commit()
-    assert complaints.clock_summary(complaints.clock_of(session, complaint))["state"] == "breached"
-    complaints.record_action(session, world.investigator, complaint, {
-        "type": "anti_retaliation_notice", "taken_at": START + timedelta(hours=30)})
+    assert clock_of(session, complaint).reading().state == "breached"
+    complaints.record_action(session, world.investigator, complaint, ActionIn(
+        type="anti_retaliation_notice", taken_at=START + timedelta(hours=30)))
     session.commit()
-    deadline = complaints.clock_of(session, complaint)
+    deadline = clock_of(session, complaint)
     assert deadline.stopped_at == START + timedelta(hours=30)
-    assert complaints.clock_summary(deadline)["state"] == "met"
+    assert deadline.reading().state == "met"
 
 
 def test_target_hours_come_from_the_agency(world, make_org, make_user, make_complaint, session):
     fast = make_org("agency", name="Fast Agency", response_target_hours=24)
     investigator = make_user(fast, "investigator")
     complaint = make_complaint(investigator)
-    assert complaints.clock_of(session, complaint).due_at == START + timedelta(hours=24)
+    assert clock_of(session, complaint).due_at == START + timedelta(hours=24)
 
 
 def test_parallel_ticks_create_no_duplicate(app, world, make_complaint, session):

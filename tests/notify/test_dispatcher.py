@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from coenforce import escalation
+from coenforce.complaints.schemas import ActionIn
 from coenforce.complaints.service import record_action
 from coenforce.db import db
 from coenforce.notify.dispatcher import _finish, claim, dispatch
 from coenforce.notify.models import Notice
 from coenforce.notify.senders import Result
-from coenforce.notify.service import requeue
+from coenforce.notify.outbox import requeue
+from coenforce.validation import Conflict
 from tests.fake_sendgrid import HANG
 from tests.notify.conftest import MAIL_FROM
 
@@ -181,7 +183,7 @@ def test_hung_provider_delays_one_notice_not_the_dispatcher(session, frozen, fak
 
 
 def test_notice_is_dead_after_the_last_retry_and_requeue_revives_it(app, session, frozen, fake_sendgrid,
-                                                                    one_notice):
+                                                                    one_notice, world):
     """Three waits mean four attempts; then the notice is dead, kept, and requeue sends it."""
     assert app.config["DISPATCH_RETRY_SCHEDULE"] == [30, 60, 120]
     fake_sendgrid.respond(500, 503, 500, 502)
@@ -196,7 +198,7 @@ def test_notice_is_dead_after_the_last_retry_and_requeue_revives_it(app, session
     assert dispatch(session, frozen.advance(hours=24))["claimed"] == 0
     assert len(fake_sendgrid.requests) == 4
 
-    requeue(session, notice)
+    requeue(session, world.admin, notice.id)
     session.commit()
     notice = only_notice(session)
     assert (notice.status, notice.attempts, notice.next_attempt_at) == ("pending", 0, frozen.at)
@@ -206,10 +208,11 @@ def test_notice_is_dead_after_the_last_retry_and_requeue_revives_it(app, session
     assert fake_sendgrid.sent_notice_ids() == [str(notice.id)]
 
 
-def test_requeue_refuses_a_notice_that_is_not_dead_or_failed(session, one_notice):
+def test_requeue_refuses_a_notice_that_is_not_dead_or_failed(session, one_notice, world):
     """Only a dead or failed notice can be requeued: a pending or sent one is left as it is."""
-    with pytest.raises(ValueError):
-        requeue(session, one_notice)
+    with pytest.raises(Conflict):
+        requeue(session, world.admin, one_notice.id)
+    assert only_notice(session).status == "pending"
 
 
 def test_crashed_dispatcher_lease_is_reclaimed_and_its_late_finish_is_lost(app, session, frozen, fake_sendgrid,
@@ -303,7 +306,7 @@ def test_stopped_deadline_cancels_pending_notices_and_sends_nothing(session, fro
     """A qualifying action before the dispatch cancels the intake notice; later rungs never fire."""
     complaint = make_complaint(world.investigator)
     frozen.advance(minutes=5)
-    record_action(session, world.investigator, complaint, {"type": "employer_contacted"})
+    record_action(session, world.investigator, complaint, ActionIn(type="employer_contacted"))
     session.commit()
 
     assert dispatch(session, frozen.at)["claimed"] == 0

@@ -1,0 +1,58 @@
+"""The outbox as an agency's admins see it: listing, counting and sending again.
+Every query is scoped to the user's organization through the policy."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coenforce import clock
+from coenforce.enums import SubjectType
+from coenforce.notify.models import REQUEUEABLE, Notice, NoticeStatus
+from coenforce.partners.models import User
+from coenforce.security import policy
+from coenforce.validation import Conflict, NotFound
+
+
+def requeue(session: Session, user: User, notice_id: int) -> Notice:
+    """Give a dead or failed notice of the user's organization another full set of attempts."""
+    notice = session.scalar(select(Notice).where(Notice.id == notice_id, policy.notice_scope(user)))
+    if notice is None:
+        raise NotFound()
+    if notice.status not in REQUEUEABLE:
+        raise Conflict(_l("Only dead or failed notices can be sent again."))
+    notice.status = NoticeStatus.PENDING
+    notice.attempts = 0
+    notice.next_attempt_at = clock.now()
+    notice.claimed_by = None
+    notice.lease_expires_at = None
+    session.flush()
+    return notice
+
+
+def list_notices(session: Session, user: User, *, status: NoticeStatus | None = None,
+                 subject_type: SubjectType | None = None, subject_id: int | None = None,
+                 limit: int = 100, offset: int = 0) -> list[Notice]:
+    """The notices of the user's organization, newest first."""
+    query = select(Notice).where(policy.notice_scope(user))
+    if status is not None:
+        query = query.where(Notice.status == status)
+    if subject_type is not None:
+        query = query.where(Notice.subject_type == subject_type)
+    if subject_id is not None:
+        query = query.where(Notice.subject_id == subject_id)
+    return list(session.scalars(query.order_by(Notice.id.desc()).limit(limit).offset(offset)))
+
+
+def outbox_counts(session: Session, user: User) -> dict[NoticeStatus, int]:
+    """How many of the organization's notices are in each state."""
+    rows = session.execute(select(Notice.status, func.count()).where(policy.notice_scope(user))
+                           .group_by(Notice.status)).tuples()
+    return dict(rows.all())
+
+
+def provider_refusals(session: Session, user: User) -> int:
+    """Notices failed because SendGrid refused the API key (401/403): every
+    notice fails until the key is fixed, so the outbox says so loudly."""
+    return session.scalar(select(func.count()).where(
+        policy.notice_scope(user), Notice.status == NoticeStatus.FAILED, Notice.provider_status.in_((401, 403))))

@@ -1,0 +1,314 @@
+"""The building blocks of every module's `schemas.py`: field types, parsing and
+error messages.
+
+Each operation's input and output is one pydantic model. The JSON API parses
+request bodies with it (strictly: JSON types must be right), the pages feed
+their submitted form fields through the same model (form values are text, so
+numbers are converted), and the CLI does too. The OpenAPI document is
+generated from the same models. A failure becomes `ValidationError` with one
+message per field, in the requester's language, before anything is written.
+"""
+from __future__ import annotations
+
+import re
+import typing
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import pydantic
+from flask_babel import lazy_gettext as _l
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from coenforce import clock
+from coenforce.validation import MAX_ID, ValidationError
+
+# Control characters other than tab, newline and carriage return. PostgreSQL
+# refuses NUL in text; SQLite would store it, so both refuse it here.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Times before this are typing mistakes, and near year 1 they do not convert to UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+class Input(BaseModel):
+    """An operation's input: unknown fields are refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Query(BaseModel):
+    """A list's filters from a query string: unknown parameters are ignored, as on any web page."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Output(BaseModel):
+    """An operation's output, read from the attributes of model objects."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _error(code: str) -> PydanticCustomError:
+    # The code is looked up in _MESSAGES below for the translated message.
+    return PydanticCustomError(code, code)
+
+
+# ----------------------------------------------------------------- text
+
+def _clean_text(multiline: bool):
+    def clean(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the str type says what is wrong
+        if not multiline:
+            value = value.replace("\r", " ").replace("\n", " ")
+        if _CONTROL.search(value):
+            raise _error("control_characters")
+        return value.strip() or None
+    return clean
+
+
+def _required(value: Any) -> Any:
+    if value is None:
+        raise _error("missing")
+    return value
+
+
+def Text(max_length: int, *, multiline: bool = False):
+    """Required text: stripped, no control characters, at most `max_length` characters."""
+    return Annotated[str, Field(min_length=1, max_length=max_length), BeforeValidator(_required),
+                     BeforeValidator(_clean_text(multiline))]
+
+
+def OptionalText(max_length: int, *, multiline: bool = False):
+    """Optional text: blank is None."""
+    return Annotated[Annotated[str, Field(max_length=max_length)] | None,
+                     BeforeValidator(_clean_text(multiline)), Field(default=None)]
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def OptionalField(kind):
+    """An optional field of any type: None when not given; a blank form value counts as not given."""
+    return Annotated[kind | None, BeforeValidator(_blank_is_none), Field(default=None)]
+
+
+def WithDefault(kind, default):
+    """A field that takes `default` when not given, null, or blank in a form."""
+    def fill(value: Any) -> Any:
+        return default if value is None or (isinstance(value, str) and not value.strip()) else value
+    return Annotated[kind, BeforeValidator(fill), Field(default=default)]
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def Count(maximum: int = 100_000):
+    return Annotated[int, Field(ge=1, le=maximum)]
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise _error("email")
+    return value.lower()
+
+
+Email = Annotated[Text(254), AfterValidator(_email)]
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _error("timezone") from None
+    if value not in available_timezones():
+        raise _error("timezone")
+    return value
+
+
+TimeZoneName = Annotated[Text(64), AfterValidator(_timezone)]
+
+
+def _unique(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise _error("duplicates")
+    return values
+
+
+def UniqueList(item, *, min_length: int = 0):
+    """A list whose values are distinct (`uniqueItems` in the OpenAPI document);
+    an optional list (min_length 0) defaults to empty."""
+    extra = {} if min_length else {"default_factory": list}
+    return Annotated[list[item], Field(min_length=min_length, json_schema_extra={"uniqueItems": True}, **extra),
+                     AfterValidator(_unique)]
+
+
+# ----------------------------------------------------------------- times
+
+def _parse_time(value: Any, info: ValidationInfo) -> Any:
+    """An aware UTC time from ISO 8601 text or a datetime. A time without an
+    offset is read in `context["timezone"]` (a form's local time) if given."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise _error("time_format") from None
+    if not isinstance(value, datetime):
+        raise _error("time_format")
+    if value.tzinfo is None:
+        zone = (info.context or {}).get("timezone")
+        if zone is None:
+            raise _error("time_offset")
+        # fold=0: an ambiguous time in the autumn repeat is read as the first one.
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    try:
+        value = clock.as_utc(value)
+    except OverflowError:  # e.g. 0001-01-01T01:00+03:00 has no UTC equivalent
+        raise _error("time_too_early") from None
+    if value < EARLIEST:
+        raise _error("time_too_early")
+    return value
+
+
+def _not_future(value: datetime) -> datetime:
+    if value > clock.now():
+        raise _error("time_in_future")
+    return value
+
+
+Time = Annotated[datetime, BeforeValidator(_parse_time)]
+PastTime = Annotated[datetime, AfterValidator(_not_future), BeforeValidator(_parse_time)]
+
+
+# ----------------------------------------------------------------- money
+
+def _cents(value: Any) -> Any:
+    """Dollars as typed ("1,250.00", "$30") or a JSON number, in whole cents."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    if isinstance(value, bool):
+        raise _error("amount_format")
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        raise _error("amount_format") from None
+    if not amount.is_finite() or amount < 0 or amount > Decimal("1000000000"):
+        raise _error("amount_range")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _error("amount_precision")
+    return int(amount * 100)
+
+
+Cents = Annotated[int, BeforeValidator(_cents), Field(default=0)]
+
+
+# ----------------------------------------------------------------- messages
+
+_MESSAGES = {
+    "missing": _l("This field is required."),
+    "string_too_short": _l("This field is required."),
+    "string_type": _l("Must be text."),
+    "control_characters": _l("Contains characters that are not allowed."),
+    "extra_forbidden": _l("Unknown field."),
+    "int_type": _l("Must be a whole number."),
+    "int_parsing": _l("Must be a whole number."),
+    "int_from_float": _l("Must be a whole number."),
+    "bool_type": _l("Must be true or false."),
+    "bool_parsing": _l("Must be true or false."),
+    "enum": _l("Choose one of the listed values."),
+    "literal_error": _l("Choose one of the listed values."),
+    "list_type": _l("Must be a list of values."),
+    "too_short": _l("Choose at least one."),
+    "duplicates": _l("Lists a value twice."),
+    "time_format": _l("Must be an ISO 8601 time with its offset, e.g. 2026-03-07T10:00:00-08:00."),
+    "time_offset": _l("A time must include its UTC offset."),
+    "time_too_early": _l("Cannot be before 1970."),
+    "time_in_future": _l("Cannot be in the future."),
+    "email": _l("Must be an email address."),
+    "timezone": _l("Unknown time zone."),
+    "amount_format": _l("Must be an amount such as 1250.00."),
+    "amount_range": _l("Must be an amount between 0 and 1,000,000,000."),
+    "amount_precision": _l("At most two decimal places."),
+    "model_type": _l("Must be a JSON object."),
+    "model_attributes_type": _l("Must be a JSON object."),
+    "dict_type": _l("Must be a JSON object."),
+}
+
+
+def _message(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "string_too_long":
+        return str(_l("Must be at most %(n)s characters.", n=ctx.get("max_length")))
+    if kind in ("greater_than_equal", "greater_than"):
+        return str(_l("Must be at least %(n)s.", n=ctx.get("ge", ctx.get("gt"))))
+    if kind in ("less_than_equal", "less_than"):
+        return str(_l("Must be at most %(n)s.", n=ctx.get("le", ctx.get("lt"))))
+    if kind.startswith(("datetime_", "date_", "timezone_")):
+        return str(_MESSAGES["time_format"])
+    return str(_MESSAGES.get(kind, _l("Is invalid.")))
+
+
+def field_errors(exc: pydantic.ValidationError) -> dict[str, str]:
+    """One translated message per field (the first problem found in it)."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        location = error["loc"]
+        name = str(location[0]) if location else "body"
+        fields.setdefault(name, _message(error))
+    return fields
+
+
+def parse(model: type[BaseModel], data: Any, *, timezone: str | None = None):
+    """Validate Python data (a form's values, CLI options) against `model`."""
+    try:
+        return model.model_validate(data, context={"timezone": timezone})
+    except pydantic.ValidationError as exc:
+        raise ValidationError(field_errors(exc)) from None
+
+
+def parse_json(model: type[BaseModel], raw: bytes | str):
+    """Validate a JSON document against `model` strictly (JSON types must be right)."""
+    try:
+        return model.model_validate_json(raw, strict=True, context={"timezone": None})
+    except pydantic.ValidationError as exc:
+        raise ValidationError(field_errors(exc)) from None
+
+
+def parse_filters(model: type[BaseModel], args) -> tuple[BaseModel, dict[str, str]]:
+    """A page's filters from its query string: a bad value is dropped and its
+    message returned for the page to show, so the list still renders."""
+    values = form_values(model, args)
+    try:
+        return model.model_validate(values), {}
+    except pydantic.ValidationError as exc:
+        errors = field_errors(exc)
+        kept = {name: value for name, value in values.items() if name not in errors}
+        return model.model_validate(kept), errors
+
+
+def _is_list(annotation) -> bool:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
+        return any(_is_list(arg) for arg in typing.get_args(annotation))
+    return typing.get_origin(annotation) is list
+
+
+def form_values(model: type[BaseModel], form) -> dict:
+    """The fields of `model` found in a submitted form (a MultiDict): lists for
+    list fields, text for the rest; fields the form did not send are left out."""
+    values = {}
+    for field_name, info in model.model_fields.items():
+        name = info.alias or field_name
+        if _is_list(info.annotation):
+            values[name] = form.getlist(name)
+        elif name in form:
+            values[name] = form.get(name)
+    return values
