@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from flask_login import current_user
 
 from config import PROJECT_ROOT, load_config
 
@@ -40,28 +39,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from coenforce import apikit, complaints, escalation
-    from coenforce.audit import views as audit_views
-    from coenforce.main import views as main_views
-    from coenforce.notify import api as notify_api, views as notify_views
-    from coenforce.partners import views as partners_views
-    from coenforce.security import policy, views as security_views
+    from coenforce import apikit, audit, complaints, escalation, main, notify, partners, security
 
-    app.register_blueprint(security_views.bp)
-    app.register_blueprint(main_views.bp)
-    app.register_blueprint(notify_views.bp)
-    app.register_blueprint(audit_views.bp)
-    app.register_blueprint(partners_views.bp)
     apikit.register(app, apikit.bp)
-    notify_api.register(app)
-    # Each capability registers its deadline kinds, notice wording, pages and API.
-    for module in (complaints,):
+    # Each capability registers its pages, API, deadline kinds and notice wording;
+    # the engine checks the configured ladders against them last.
+    for module in (security, main, partners, notify, audit, complaints):
         module.init_app(app)
-    escalation.check_ladders(app)
+    escalation.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     i18n.init_app(app)
-    app.jinja_env.globals["can"] = lambda action: policy.allowed(current_user, action)
 
     from coenforce.cli import register_commands
     register_commands(app)

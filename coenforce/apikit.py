@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, TypeAdapter
 
@@ -39,7 +39,7 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 class Operation:
     """What the OpenAPI document says of one endpoint."""
 
-    summary: object
+    summary: str
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     response: type[BaseModel] | None
@@ -99,6 +99,7 @@ def _caller():
         abort = ApiAbort(401, _("A valid API token is required."))
         abort.response[0].headers["WWW-Authenticate"] = "Bearer"
         raise abort
+    g.api_user = user  # the caller's language words the errors
     return user
 
 

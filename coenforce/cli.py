@@ -140,9 +140,6 @@ def register_commands(app: Flask) -> None:
         from coenforce.notify.dispatcher import dispatch as run
         click.echo(json.dumps(run(db.session, _now_option(at))))
 
-    from coenforce.audit.cli import register as register_audit_commands
-    register_audit_commands(app)
-
     @app.cli.command("scheduler")
     def scheduler():
         """Run the escalation tick and the dispatcher until stopped."""

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.dates import format_datetime as babel_format_datetime
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -19,6 +19,9 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
+    api_user = g.get("api_user")  # a caller of the JSON API, known by its token
+    if api_user is not None and api_user.language in languages:
+        return api_user.language
     chosen = request.args.get("lang")
     if chosen in languages:
         return chosen

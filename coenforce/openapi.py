@@ -61,7 +61,7 @@ def document(app: Flask | None = None) -> dict:
 
     paths: dict[str, dict] = {}
     for path, method, op in found:
-        spec: dict = {"summary": str(op.summary)}
+        spec: dict = {"summary": op.summary}
         parameters = [{"name": name, "in": "path", "required": True,
                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
                       for name in re.findall(r"{([a-z_]+)}", path)]

@@ -1,8 +1,6 @@
 """JSON endpoints for retaliation complaints: thin, the same services as the pages."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from coenforce.apikit import blueprint, operation, register as register_api
 from coenforce.complaints import service
 from coenforce.complaints.schemas import ActionIn, ComplaintFilter, ComplaintIn, ComplaintOut, ComplaintSummaryOut
@@ -16,7 +14,7 @@ def register(app) -> None:
 
 
 @bp.post("/complaints")
-@operation(_l("File a retaliation complaint; its response clock starts."), requires="complaint.create",
+@operation("File a retaliation complaint; its response clock starts.", requires="complaint.create",
            body=ComplaintIn, response=ComplaintOut, status=201)
 def create(user, body: ComplaintIn):
     complaint = service.open_complaint(db.session, user, body)
@@ -25,14 +23,14 @@ def create(user, body: ComplaintIn):
 
 
 @bp.get("/complaints")
-@operation(_l("Complaints the caller may see, most urgent first."), query=ComplaintFilter,
+@operation("Complaints the caller may see, most urgent first.", query=ComplaintFilter,
            response=ComplaintSummaryOut, many=True)
 def index(user, query: ComplaintFilter):
     return service.list_complaints(db.session, user, query)
 
 
 @bp.get("/complaints/<id:id>")
-@operation(_l("One complaint with its clock, actions and damages."), record=service.view_complaint,
+@operation("One complaint with its clock, actions and damages.", record=service.view_complaint,
            response=ComplaintOut)
 def show(user, complaint):
     db.session.commit()  # the audit entry of this view
@@ -40,7 +38,7 @@ def show(user, complaint):
 
 
 @bp.post("/complaints/<id:id>/actions")
-@operation(_l("Record a response action; the first qualifying one stops the clock."),
+@operation("Record a response action; the first qualifying one stops the clock.",
            record=service.get_complaint, requires="complaint.act", body=ActionIn, response=ComplaintOut,
            status=201, conflict=True)
 def add_action(user, complaint, body: ActionIn):

@@ -9,3 +9,10 @@ from coenforce.escalation.models import ClockReading, ClockState, Deadline  # no
 from coenforce.escalation.service import (  # noqa: F401
     DeadlineKind, check_ladders, deadline_for, open_deadline, register_kind, stop_deadline, tick,
 )
+
+
+def init_app(app) -> None:
+    """After every module registered its kinds: check the configuration's ladders,
+    and give templates the clock states."""
+    check_ladders(app)
+    app.jinja_env.globals["ClockState"] = ClockState

@@ -1,8 +1,6 @@
 """JSON endpoint for the outbox (agency admins and supervisors)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from coenforce.apikit import blueprint, operation, register as register_api
 from coenforce.db import db
 from coenforce.notify import outbox
@@ -16,7 +14,7 @@ def register(app) -> None:
 
 
 @bp.get("/notices")
-@operation(_l("The organization's notices, newest first (agency admins and supervisors)."),
+@operation("The organization's notices, newest first (agency admins and supervisors).",
            requires="notices.view", query=NoticeFilter, response=NoticeOut, many=True)
 def index(user, query: NoticeFilter):
     return outbox.list_notices(db.session, user, status=query.status, subject_type=query.subject_type,
