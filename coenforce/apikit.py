@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from pydantic import BaseModel, TypeAdapter
 
@@ -111,6 +111,14 @@ def _body(model: type[BaseModel]):
     return schemas.parse_json(model, request.get_data())
 
 
+def _next_link(page: schemas.Page) -> str | None:
+    """The URL of the page after this one: the same request with the last item's cursor."""
+    if page.next_key is None:
+        return None
+    args = {**request.args.to_dict(), "after": schemas.encode_cursor(page.next_key)}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
+
+
 def operation(summary, *, record: Callable | None = None, requires: str | None = None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, many: bool = False,
@@ -137,8 +145,9 @@ def operation(summary, *, record: Callable | None = None, requires: str | None =
             if response is None:
                 return jsonify(result or {}), status
             if many:
-                items = adapter.dump_python(adapter.validate_python(list(result), from_attributes=True), mode="json")
-                return jsonify({"items": items}), status
+                page = result if isinstance(result, schemas.Page) else schemas.Page(list(result), len(result), None)
+                items = adapter.dump_python(adapter.validate_python(page.items, from_attributes=True), mode="json")
+                return jsonify({"items": items, "total": page.total, "next": _next_link(page)}), status
             return jsonify(response.model_validate(result).model_dump(mode="json")), status
 
         endpoint.operation = Operation(summary, body, query, response, status, many, record is not None,

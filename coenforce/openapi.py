@@ -76,8 +76,10 @@ def document(app: Flask | None = None) -> dict:
         if op.response is None:
             result = {"type": "object"}
         elif op.many:
-            result = {"type": "object", "required": ["items"],
-                      "properties": {"items": {"type": "array", "items": keys[(op.response, "serialization")]}}}
+            result = {"type": "object", "required": ["items", "total", "next"], "properties": {
+                "items": {"type": "array", "items": keys[(op.response, "serialization")]},
+                "total": {"type": "integer", "minimum": 0},
+                "next": {"type": ["string", "null"], "description": "The URL of the next page, or null"}}}
         else:
             result = keys[(op.response, "serialization")]
         spec["responses"] = {str(op.status): {"description": "OK", "content": _json(result)}}

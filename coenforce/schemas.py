@@ -10,8 +10,12 @@ message per field, in the requester's language, before anything is written.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 import typing
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -19,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pydantic
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from coenforce import clock
@@ -209,6 +213,57 @@ def _cents(value: Any) -> Any:
 Cents = Annotated[int, BeforeValidator(_cents), Field(default=0)]
 
 
+# ----------------------------------------------------------------- pages
+
+def encode_cursor(values: tuple) -> str:
+    """An opaque page cursor for the sort key of a list's last item."""
+    plain = [clock.iso(v) if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) > 200:
+        raise _error("cursor")
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, binascii.Error):
+        raise _error("cursor") from None
+    if not isinstance(decoded, list):
+        raise _error("cursor")
+    return decoded
+
+
+def Cursor(*key):
+    """A page cursor holding a sort key of these types (e.g. Cursor(datetime, int))."""
+    return Annotated[tuple[key], BeforeValidator(_decode_cursor), WithJsonSchema({"type": "string"})]
+
+
+Limit = Annotated[int, Field(ge=1, le=200)]
+
+
+class PageQuery(Query):
+    """A list endpoint's page: at most `limit` items after the cursor `after`
+    (the `next` link of the previous page holds it)."""
+
+    limit: WithDefault(Limit, 200)
+
+
+class PageNumber(Query):
+    """A page's number in a list shown on a web page."""
+
+    page: WithDefault(Annotated[int, Field(ge=1, le=100_000)], 1)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its items, how many match in all, and the sort key
+    of the last item when more follow."""
+
+    items: list
+    total: int
+    next_key: tuple | None
+
+
 # ----------------------------------------------------------------- messages
 
 _MESSAGES = {
@@ -236,6 +291,7 @@ _MESSAGES = {
     "amount_format": _l("Must be an amount such as 1250.00."),
     "amount_range": _l("Must be an amount between 0 and 1,000,000,000."),
     "amount_precision": _l("At most two decimal places."),
+    "cursor": _l("Not a page link this list gave out."),
     "model_type": _l("Must be a JSON object."),
     "model_attributes_type": _l("Must be a JSON object."),
     "dict_type": _l("Must be a JSON object."),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from coenforce.apikit import blueprint, operation, register as register_api
 from coenforce.complaints import service
-from coenforce.complaints.schemas import ActionIn, ComplaintFilter, ComplaintIn, ComplaintOut, ComplaintSummaryOut
+from coenforce.complaints.schemas import ActionIn, ComplaintIn, ComplaintListQuery, ComplaintOut, ComplaintSummaryOut
 from coenforce.db import db
 
 bp = blueprint("complaints_api")
@@ -23,10 +23,10 @@ def create(user, body: ComplaintIn):
 
 
 @bp.get("/complaints")
-@operation("Complaints the caller may see, most urgent first.", query=ComplaintFilter,
-           response=ComplaintSummaryOut, many=True)
-def index(user, query: ComplaintFilter):
-    return service.list_complaints(db.session, user, query)
+@operation("Complaints the caller may see, nearest due first, a page at a time (follow `next`).",
+           query=ComplaintListQuery, response=ComplaintSummaryOut, many=True)
+def index(user, query: ComplaintListQuery):
+    return service.page_of_complaints(db.session, user, query)
 
 
 @bp.get("/complaints/<id:id>")

@@ -9,7 +9,8 @@ from pydantic import Field
 from coenforce.complaints.types import ActionType, ComplaintStatus, Language, RetaliationType
 from coenforce.escalation import ClockState
 from coenforce.schemas import (
-    Cents, Count, Id, Input, OptionalField, OptionalText, Output, PastTime, Query, Text, UniqueList, WithDefault,
+    Cents, Count, Cursor, Id, Input, OptionalField, OptionalText, Output, PageQuery, PastTime, Query, Text, UniqueList,
+    WithDefault,
 )
 
 
@@ -68,6 +69,12 @@ class ComplaintFilter(Query):
     status: OptionalField(ComplaintStatus)
     assignee_id: OptionalField(Id)
     employer: OptionalText(200)
+
+
+class ComplaintListQuery(ComplaintFilter, PageQuery):
+    """The API's list, in due order (nearest first), a page at a time."""
+
+    after: OptionalField(Cursor(datetime, int))
 
 
 # ----------------------------------------------------------------- outputs

@@ -19,13 +19,14 @@ from coenforce.complaints.models import (
     RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction,
 )
 from coenforce.complaints.schemas import (
-    ActionIn, AssignIn, CloseIn, ComplaintFilter, ComplaintIn, DamagesIn, ShareIn,
+    ActionIn, AssignIn, CloseIn, ComplaintFilter, ComplaintIn, ComplaintListQuery, DamagesIn, ShareIn,
 )
 from coenforce.complaints.types import ActionType, ComplaintStatus
 from coenforce.enums import SubjectType
 from coenforce.escalation import ClockState, Deadline
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import AGENCY_ROLES, Organization, Partnership, Role, User
+from coenforce.schemas import Page
 from coenforce.security import policy
 from coenforce.validation import Conflict, NotAllowed, NotFound, ValidationError
 
@@ -47,16 +48,9 @@ def view_complaint(session: Session, user: User, complaint_id: int) -> Complaint
     return complaint
 
 
-def list_complaints(session: Session, user: User, where: ComplaintFilter | None = None, *,
-                    unassigned: bool = False, limit: int = 200, offset: int = 0) -> list[Complaint]:
-    """Complaints `user` may see, with their clocks and actions, most urgent first."""
-    where = where or ComplaintFilter()
-    query = (
-        select(Complaint)
-        .join(Complaint.deadline)
-        .options(contains_eager(Complaint.deadline), selectinload(Complaint.actions))
-        .where(policy.complaint_scope(user))
-    )
+def _complaints(user: User, where: ComplaintFilter, unassigned: bool = False):
+    """The select of the complaints `user` may see that match `where`, joined to their clocks."""
+    query = select(Complaint).join(Complaint.deadline).where(policy.complaint_scope(user))
     if where.state:
         query = query.where(Deadline.state_at(clock.now()) == where.state)
     if where.assignee_id is not None:
@@ -68,9 +62,39 @@ def list_complaints(session: Session, user: User, where: ComplaintFilter | None 
         query = query.where(func.lower(Complaint.employer_name).like(pattern, escape="\\"))
     if where.status:
         query = query.where(Complaint.status == where.status)
-    # Running clocks first, nearest due first; then the rest, newest first.
-    query = query.order_by(Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc())
-    return list(session.scalars(query.limit(limit).offset(offset)).unique())
+    return query
+
+
+# What a list shows of each complaint, loaded for all rows at once: never a query per row.
+_LIST_LOADING = (contains_eager(Complaint.deadline), selectinload(Complaint.actions),
+                 selectinload(Complaint.assignee))
+
+
+def list_complaints(session: Session, user: User, where: ComplaintFilter | None = None, *,
+                    unassigned: bool = False, limit: int = 50, offset: int = 0) -> Page:
+    """A page of the complaints `user` may see, running clocks first (nearest due
+    first), then the rest, newest first; with the number that match in all."""
+    query = _complaints(user, where or ComplaintFilter(), unassigned)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.options(*_LIST_LOADING)
+                           .order_by(Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc())
+                           .limit(limit).offset(offset)).unique().all()
+    return Page(list(rows), total, None)
+
+
+def page_of_complaints(session: Session, user: User, query: ComplaintListQuery) -> Page:
+    """The API's pages: due order (nearest first), keyed on (due time, id), which
+    never change, so following the pages gives every complaint exactly once."""
+    select_ = _complaints(user, query)
+    total = session.scalar(select(func.count()).select_from(select_.subquery()))
+    if query.after is not None:
+        due_at, last_id = query.after
+        select_ = select_.where(or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Complaint.id > last_id)))
+    rows = list(session.scalars(select_.options(*_LIST_LOADING).order_by(Deadline.due_at, Complaint.id)
+                                .limit(query.limit + 1)).unique().all())
+    more = len(rows) > query.limit
+    rows = rows[:query.limit]
+    return Page(rows, total, (rows[-1].deadline.due_at, rows[-1].id) if more else None)
 
 
 def clock_counts(session: Session, scope) -> dict[str, int]:

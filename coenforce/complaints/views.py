@@ -15,10 +15,12 @@ from coenforce.complaints.types import ActionType, ComplaintStatus
 from coenforce.db import db
 from coenforce.escalation import ClockState
 from coenforce.forms import apply_errors, choices
+from coenforce.schemas import PageNumber
 from coenforce.security import policy
 from coenforce.validation import Conflict, ValidationError
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+PAGE = 50
 
 
 @bp.before_request
@@ -41,12 +43,16 @@ def index():
     if assignee != "none":
         args["assignee_id"] = assignee
     where, errors = schemas.parse_filters(ComplaintFilter, args)
-    complaints = service.list_complaints(db.session, current_user, where, unassigned=assignee == "none")
+    page, _page_errors = schemas.parse_filters(PageNumber, request.args)
+    complaints = service.list_complaints(db.session, current_user, where, unassigned=assignee == "none",
+                                         limit=PAGE, offset=(page.page - 1) * PAGE)
     staff = service.assignable_staff(db.session, current_user.organization_id) if current_user.is_agency_staff else []
-    return render_template("complaints/list.html", complaints=complaints, states=ClockState, statuses=ComplaintStatus,
-                           staff=staff, errors=errors, filters={
-                               "state": where.state, "status": where.status, "employer": where.employer or "",
-                               "assignee": assignee if assignee == "none" else str(where.assignee_id or "")})
+    filters = {"state": where.state, "status": where.status, "employer": where.employer or "",
+               "assignee": assignee if assignee == "none" else str(where.assignee_id or "")}
+    return render_template("complaints/list.html", complaints=complaints.items, total=complaints.total,
+                           page=page.page, page_size=PAGE, states=ClockState, statuses=ComplaintStatus,
+                           staff=staff, errors=errors, filters=filters,
+                           query={k: v for k, v in filters.items() if v})
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -14,8 +14,7 @@ def register(app) -> None:
 
 
 @bp.get("/notices")
-@operation("The organization's notices, newest first (agency admins and supervisors).",
+@operation("The organization's notices, newest first, a page at a time (agency admins and supervisors).",
            requires="notices.view", query=NoticeFilter, response=NoticeOut, many=True)
 def index(user, query: NoticeFilter):
-    return outbox.list_notices(db.session, user, status=query.status, subject_type=query.subject_type,
-                               subject_id=query.subject_id, limit=1000)
+    return outbox.page_of_notices(db.session, user, query)

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 from coenforce import clock
 from coenforce.enums import SubjectType
 from coenforce.notify.models import REQUEUEABLE, Notice, NoticeStatus
+from coenforce.notify.schemas import NoticeFilter
 from coenforce.partners.models import User
+from coenforce.schemas import Page
 from coenforce.security import policy
 from coenforce.validation import Conflict, NotFound
 
@@ -30,10 +32,8 @@ def requeue(session: Session, user: User, notice_id: int) -> Notice:
     return notice
 
 
-def list_notices(session: Session, user: User, *, status: NoticeStatus | None = None,
-                 subject_type: SubjectType | None = None, subject_id: int | None = None,
-                 limit: int = 100, offset: int = 0) -> list[Notice]:
-    """The notices of the user's organization, newest first."""
+def _notices(user: User, status: NoticeStatus | None = None, subject_type: SubjectType | None = None,
+             subject_id: int | None = None):
     query = select(Notice).where(policy.notice_scope(user))
     if status is not None:
         query = query.where(Notice.status == status)
@@ -41,7 +41,31 @@ def list_notices(session: Session, user: User, *, status: NoticeStatus | None = 
         query = query.where(Notice.subject_type == subject_type)
     if subject_id is not None:
         query = query.where(Notice.subject_id == subject_id)
-    return list(session.scalars(query.order_by(Notice.id.desc()).limit(limit).offset(offset)))
+    return query
+
+
+def _total(session: Session, query) -> int:
+    return session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def list_notices(session: Session, user: User, *, status: NoticeStatus | None = None,
+                 limit: int = 100, offset: int = 0) -> Page:
+    """A page of the organization's notices, newest first, with the number that match."""
+    query = _notices(user, status)
+    rows = session.scalars(query.order_by(Notice.id.desc()).limit(limit).offset(offset)).all()
+    return Page(list(rows), _total(session, query), None)
+
+
+def page_of_notices(session: Session, user: User, where: NoticeFilter) -> Page:
+    """The API's pages, newest first, keyed on the id."""
+    query = _notices(user, where.status, where.subject_type, where.subject_id)
+    total = _total(session, query)
+    if where.after is not None:
+        query = query.where(Notice.id < where.after[0])
+    rows = list(session.scalars(query.order_by(Notice.id.desc()).limit(where.limit + 1)))
+    more = len(rows) > where.limit
+    rows = rows[:where.limit]
+    return Page(rows, total, (rows[-1].id,) if more else None)
 
 
 def outbox_counts(session: Session, user: User) -> dict[NoticeStatus, int]:

@@ -2,24 +2,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import Field
 
 from coenforce.enums import SubjectType
 from coenforce.notify.models import NoticeStatus
-from coenforce.schemas import Id, OptionalField, Output, Query, WithDefault
+from coenforce.schemas import Cursor, Id, OptionalField, Output, PageNumber, PageQuery
 
 
-class NoticeFilter(Query):
+class NoticeFilter(PageQuery):
+    """Newest first, a page at a time."""
+
     status: OptionalField(NoticeStatus)
     subject_type: OptionalField(SubjectType)
     subject_id: OptionalField(Id)
+    after: OptionalField(Cursor(int))
 
 
-class OutboxPage(Query):
+class OutboxPage(PageNumber):
     status: OptionalField(NoticeStatus)
-    page: WithDefault(Annotated[int, Field(ge=1, le=10_000)], 1)
 
 
 class NoticeOut(Output):

@@ -30,8 +30,9 @@ def _admins_only():
 def outbox():
     where, _errors = schemas.parse_filters(OutboxPage, request.args)
     notices = service.list_notices(db.session, current_user, status=where.status, limit=PAGE,
-                                  offset=(where.page - 1) * PAGE)
-    return render_template("notify/outbox.html", notices=notices, counts=service.outbox_counts(db.session, current_user),
+                                   offset=(where.page - 1) * PAGE)
+    return render_template("notify/outbox.html", notices=notices.items, total=notices.total,
+                           counts=service.outbox_counts(db.session, current_user),
                            status=where.status, page=where.page, page_size=PAGE, statuses=NoticeStatus,
                            requeueable=REQUEUEABLE, kind_title=lambda kind: message_for(kind).title,
                            config_fault=service.provider_refusals(db.session, current_user), form=FlaskForm())

@@ -166,7 +166,7 @@ def test_partner_sees_only_what_it_filed_or_was_shared(world, api, make_complain
 def test_organizer_sees_no_complaint(world, api, make_complaint):
     complaint = make_complaint(world.investigator, shared_with=[world.partner.id])
     organizer = api(world.organizer)
-    assert organizer.get("/complaints").get_json() == {"items": []}
+    assert organizer.get("/complaints").get_json() == {"items": [], "total": 0, "next": None}
     assert organizer.get(f"/complaints/{complaint.id}").status_code == 404
     assert organizer.post("/complaints", json=VALID).status_code == 403
 

@@ -1,0 +1,102 @@
+"""Lists cost the same number of SQL statements whatever the number of rows
+(no query per row), and their pages give every item exactly once."""
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from coenforce.complaints.schemas import ActionIn, AssignIn
+from coenforce.complaints.service import assign, record_action
+from coenforce.db import db
+
+CASE_LINK = re.compile(r'href="/complaints/(\d+)"')
+
+
+@contextmanager
+def statements(app):
+    """Count the SQL statements the app sends while the block runs."""
+    sent = []
+    engine = db.engine_for(app)
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def file_complaints(world, make_complaint, make_user, session):
+    """n more complaints with what lists show: shares, an action, and each its own
+    assignee (so a lazy load per row could not hide behind the identity map)."""
+    def file(n):
+        for i in range(n):
+            investigator = make_user(world.agency, "investigator", two_factor=False)
+            complaint = make_complaint(investigator, employer_name=f"Employer {i}", shared_with=[world.partner.id])
+            record_action(session, world.supervisor, complaint, ActionIn(type="note", note="Called."))
+            assign(session, world.supervisor, complaint, AssignIn(assignee_id=investigator.id))
+            session.commit()
+    return file
+
+
+def statement_counts(app, request, file_complaints, before: int, after: int) -> tuple[int, int]:
+    file_complaints(before)
+    with statements(app) as few:
+        assert request().status_code == 200
+    file_complaints(after - before)
+    with statements(app) as many:
+        assert request().status_code == 200
+    return len(few), len(many)
+
+
+@pytest.mark.parametrize("path", ["/complaints?limit=200", "/notices?limit=200"])
+def test_api_lists_send_a_fixed_number_of_statements(app, api, world, file_complaints, path):
+    caller = api(world.supervisor)
+    few, many = statement_counts(app, lambda: caller.get(path), file_complaints, 2, 12)
+    assert few == many, (few, many)
+
+
+@pytest.mark.parametrize("path, user", [("/complaints/", "supervisor"), ("/complaints/", "liaison"),
+                                        ("/outbox/", "admin"), ("/audit/", "admin"),
+                                        ("/", "supervisor")])
+def test_list_pages_send_a_fixed_number_of_statements(app, client, login, world, file_complaints, path, user):
+    login(getattr(world, user))
+    client.get(path)  # the first request of a session may write its last-seen time
+    few, many = statement_counts(app, lambda: client.get(path), file_complaints, 2, 12)
+    assert few == many, (few, many)
+
+
+def test_following_next_gives_every_complaint_once(app, api, world, file_complaints, client):
+    file_complaints(23)
+    caller = api(world.investigator)
+    seen, pages = [], 0
+    url = "/complaints?limit=5"
+    while url:
+        body = caller.get(url).get_json()
+        assert body["total"] == 23
+        seen += [item["id"] for item in body["items"]]
+        pages += 1
+        url = body["next"] and body["next"].split("/api/v1", 1)[1]
+    assert pages == 5 and len(seen) == 23 and len(set(seen)) == 23
+    due = [item["clock"]["due_at"] for item in caller.get("/complaints?limit=200").get_json()["items"]]
+    assert due == sorted(due)
+
+
+def test_a_forged_page_link_is_422(api, world):
+    response = api(world.investigator).get("/complaints?after=bm90LWEtY3Vyc29y")
+    assert response.status_code == 422 and set(response.get_json()["error"]["fields"]) == {"after"}
+    assert api(world.investigator).get("/complaints?limit=201").status_code == 422
+
+
+def test_list_pages_show_the_total_and_link_the_next_page(client, login, world, file_complaints):
+    file_complaints(55)
+    login(world.admin)
+    first = client.get("/complaints/").get_data(as_text=True)
+    assert "55 in all · page 1 of 2" in first and 'href="/complaints/?page=2"' in first
+    second = client.get("/complaints/?page=2").get_data(as_text=True)
+    assert "page 2 of 2" in second
+    shown = [CASE_LINK.findall(page) for page in (first, second)]
+    assert [len(ids) for ids in shown] == [50, 5] and len(set(shown[0]) | set(shown[1])) == 55
