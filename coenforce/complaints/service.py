@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import (
@@ -171,11 +172,15 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
     )
     session.add(complaint)
     session.flush()
-    escalation.open_deadline(
+    deadline = escalation.open_deadline(
         session, kind=RESPONSE_CLOCK, subject_type=SubjectType.COMPLAINT, subject_id=complaint.id,
         organization_id=agency.id, reference=complaint.reference, path=f"/complaints/{complaint.id}",
         starts_at=received_at, due_at=received_at + timedelta(hours=agency.response_target_hours),
     )
+    # A new complaint's clock is the one just opened and it has no actions or
+    # damages yet: say so, rather than have the response query for them.
+    for name, value in (("deadline", deadline), ("actions", []), ("damage_items", [])):
+        set_committed_value(complaint, name, value)
     return complaint
 
 

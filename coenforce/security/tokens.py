@@ -30,8 +30,6 @@ def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a valid, unrevoked token."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_digest == _digest(token),
-                                                ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.active:
-        return None
-    return row.user
+    # One query: the token's user (with its organization, joined by the model).
+    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_digest == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True)))
