@@ -21,6 +21,11 @@ from coenforce.partners.models import Organization, User
 RESPONSE_CLOCK = "complaint_response"
 
 
+def reference_of(complaint_id: int) -> str:
+    """The case reference people say and notices show: RC-000123."""
+    return f"RC-{complaint_id:06d}"
+
+
 @dataclass(frozen=True)
 class AttorneyList:
     provided_at: datetime | None
@@ -73,7 +78,11 @@ class Complaint(Base):
 
     @property
     def reference(self) -> str:
-        return f"RC-{self.id:06d}"
+        return reference_of(self.id)
+
+    @property
+    def assignee_name(self) -> str | None:
+        return self.assignee.name if self.assignee is not None else None
 
     @property
     def is_closed(self) -> bool:

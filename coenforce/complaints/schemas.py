@@ -148,6 +148,7 @@ class ComplaintSummaryOut(Output):
     received_at: datetime
     status: ComplaintStatus
     assignee_id: int | None
+    assignee_name: str | None
     shared_with: list[int]
     attorney_list: AttorneyListOut
     closed_at: datetime | None

@@ -12,19 +12,21 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import (
-    RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction,
+    RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, reference_of,
 )
 from coenforce.complaints.schemas import (
-    ActionIn, AssignIn, CloseIn, ComplaintFilter, ComplaintIn, ComplaintListQuery, DamagesIn, ShareIn,
+    ActionIn, AssignIn, CloseIn, ComplaintFilter, ComplaintIn, ComplaintListQuery, ComplaintSummaryOut, DamagesIn,
+    ShareIn,
 )
 from coenforce.complaints.types import ActionType, ComplaintStatus
 from coenforce.enums import SubjectType
-from coenforce.escalation import ClockState, Deadline
+from coenforce.escalation import ClockState, Deadline, clock_reading
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import AGENCY_ROLES, Organization, Partnership, Role, User
 from coenforce.schemas import Page
@@ -49,53 +51,97 @@ def view_complaint(session: Session, user: User, complaint_id: int) -> Complaint
     return complaint
 
 
-def _complaints(user: User, where: ComplaintFilter, unassigned: bool = False):
-    """The select of the complaints `user` may see that match `where`, joined to their clocks."""
-    query = select(Complaint).join(Complaint.deadline).where(policy.complaint_scope(user))
+def _matching(user: User, where: ComplaintFilter, unassigned: bool = False) -> list:
+    """The conditions for the complaints `user` may see that match `where`
+    (on complaints joined to their clocks)."""
+    conditions = [policy.complaint_scope(user)]
     if where.state:
-        query = query.where(Deadline.state_at(clock.now()) == where.state)
+        conditions.append(Deadline.state_at(clock.now()) == where.state)
     if where.assignee_id is not None:
-        query = query.where(Complaint.assignee_id == where.assignee_id)
+        conditions.append(Complaint.assignee_id == where.assignee_id)
     if unassigned:
-        query = query.where(Complaint.assignee_id.is_(None))
+        conditions.append(Complaint.assignee_id.is_(None))
     if where.employer:
         pattern = "%" + where.employer.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(func.lower(Complaint.employer_name).like(pattern, escape="\\"))
+        conditions.append(func.lower(Complaint.employer_name).like(pattern, escape="\\"))
     if where.status:
-        query = query.where(Complaint.status == where.status)
-    return query
+        conditions.append(Complaint.status == where.status)
+    return conditions
 
 
-# What a list shows of each complaint, loaded for all rows at once: never a query per row.
-_LIST_LOADING = (contains_eager(Complaint.deadline), selectinload(Complaint.actions),
-                 selectinload(Complaint.assignee))
+# What a list row shows, read as columns: a list builds no model objects.
+_SUMMARY = (Complaint.id, Complaint.agency_id, Complaint.filed_by_org_id, Complaint.employer_name,
+            Complaint.description, Complaint.labor_dispute, Complaint.worksite_address, Complaint.language,
+            Complaint.workers_affected, Complaint.received_at, Complaint.status, Complaint.assignee_id,
+            Complaint.attorney_list_provided_at, Complaint.attorney_list_language, Complaint.closed_at,
+            Deadline.starts_at, Deadline.due_at, Deadline.stopped_at, User.name.label("assignee_name"))
+_ACTION = (ResponseAction.complaint_id, ResponseAction.id, ResponseAction.type, ResponseAction.qualifying,
+           ResponseAction.taken_at, ResponseAction.note, ResponseAction.language, ResponseAction.recorded_by_id,
+           ResponseAction.recorded_at)
+_summaries = TypeAdapter(list[ComplaintSummaryOut])
+
+
+def _summary_rows(conditions: list):
+    return (select(*_SUMMARY).select_from(Complaint).join(Complaint.deadline)
+            .outerjoin(User, User.id == Complaint.assignee_id).where(*conditions))
+
+
+def _count(session: Session, conditions: list) -> int:
+    return session.connection().scalar(
+        select(func.count()).select_from(Complaint).join(Complaint.deadline).where(*conditions))
+
+
+def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
+    """List rows as ComplaintSummaryOut, with three more queries for all rows together."""
+    ids = [row.id for row in rows]
+    types, shares, actions = defaultdict(list), defaultdict(list), defaultdict(list)
+    # Plain column queries: the connection runs them without the ORM's per-statement work.
+    connection = session.connection()
+    if ids:
+        for complaint_id, kind in connection.execute(select(ComplaintRetaliation.complaint_id, ComplaintRetaliation.type)
+                                                  .where(ComplaintRetaliation.complaint_id.in_(ids))
+                                                  .order_by(ComplaintRetaliation.type)):
+            types[complaint_id].append(kind)
+        for complaint_id, partner_id in connection.execute(select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
+                                                        .where(ComplaintShare.complaint_id.in_(ids))
+                                                        .order_by(ComplaintShare.partner_id)):
+            shares[complaint_id].append(partner_id)
+        for action in connection.execute(select(*_ACTION).where(ResponseAction.complaint_id.in_(ids))
+                                      .order_by(ResponseAction.taken_at)).mappings():
+            actions[action["complaint_id"]].append(action)
+    now = clock.now()
+    return _summaries.validate_python([{
+        **row._mapping, "reference": reference_of(row.id), "retaliation_types": types[row.id],
+        "shared_with": shares[row.id], "actions": actions[row.id],
+        "attorney_list": {"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
+        "clock": clock_reading(row.starts_at, row.due_at, row.stopped_at, now),
+    } for row in rows], from_attributes=True)
 
 
 def list_complaints(session: Session, user: User, where: ComplaintFilter | None = None, *,
                     unassigned: bool = False, limit: int = 50, offset: int = 0) -> Page:
     """A page of the complaints `user` may see, running clocks first (nearest due
     first), then the rest, newest first; with the number that match in all."""
-    query = _complaints(user, where or ComplaintFilter(), unassigned)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.options(*_LIST_LOADING)
-                           .order_by(Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc())
-                           .limit(limit).offset(offset)).unique().all()
-    return Page(list(rows), total, None)
+    conditions = _matching(user, where or ComplaintFilter(), unassigned)
+    rows = session.connection().execute(
+        _summary_rows(conditions).order_by(Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc())
+        .limit(limit).offset(offset)).all()
+    return Page(_summarize(session, rows), _count(session, conditions), None)
 
 
 def page_of_complaints(session: Session, user: User, query: ComplaintListQuery) -> Page:
     """The API's pages: due order (nearest first), keyed on (due time, id), which
     never change, so following the pages gives every complaint exactly once."""
-    select_ = _complaints(user, query)
-    total = session.scalar(select(func.count()).select_from(select_.subquery()))
+    conditions = _matching(user, query)
+    total = _count(session, conditions)
     if query.after is not None:
         due_at, last_id = query.after
-        select_ = select_.where(or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Complaint.id > last_id)))
-    rows = list(session.scalars(select_.options(*_LIST_LOADING).order_by(Deadline.due_at, Complaint.id)
-                                .limit(query.limit + 1)).unique().all())
+        conditions.append(or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Complaint.id > last_id)))
+    rows = session.connection().execute(_summary_rows(conditions).order_by(Deadline.due_at, Complaint.id)
+                                        .limit(query.limit + 1)).all()
     more = len(rows) > query.limit
     rows = rows[:query.limit]
-    return Page(rows, total, (rows[-1].deadline.due_at, rows[-1].id) if more else None)
+    return Page(_summarize(session, rows), total, (rows[-1].due_at, rows[-1].id) if more else None)
 
 
 def clock_counts(session: Session, scope) -> dict[str, int]:

@@ -5,7 +5,7 @@ It knows no domain module. A module registers its deadline kinds from its
 callback that names the people, by user id) and calls `open_deadline` /
 `stop_deadline`.
 """
-from coenforce.escalation.models import ClockReading, ClockState, Deadline  # noqa: F401
+from coenforce.escalation.models import ClockReading, ClockState, Deadline, clock_reading  # noqa: F401
 from coenforce.escalation.service import (  # noqa: F401
     DeadlineKind, check_ladders, deadline_for, open_deadline, register_kind, stop_deadline, tick,
 )

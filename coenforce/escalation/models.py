@@ -43,6 +43,25 @@ class ClockReading:
     elapsed_seconds: int
 
 
+def clock_state(due_at: datetime, stopped_at: datetime | None, now: datetime) -> ClockState:
+    """The state of a clock due at `due_at` (Deadline.state_at in Python)."""
+    if stopped_at is not None:
+        return ClockState.MET if stopped_at <= due_at else ClockState.BREACHED
+    return ClockState.RUNNING if now < due_at else ClockState.BREACHED
+
+
+def clock_reading(starts_at: datetime, due_at: datetime, stopped_at: datetime | None, now: datetime) -> ClockReading:
+    """A clock as pages and the API show it at `now`, from its three times
+    (lists read them as columns, without loading deadline objects)."""
+    end = stopped_at or now
+    return ClockReading(
+        started_at=starts_at, due_at=due_at, stopped_at=stopped_at, state=clock_state(due_at, stopped_at, now),
+        target_hours=round((due_at - starts_at) / timedelta(hours=1), 2),
+        remaining_seconds=int((due_at - now).total_seconds()) if stopped_at is None else None,
+        elapsed_seconds=int((end - starts_at).total_seconds()),
+    )
+
+
 class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
@@ -76,9 +95,7 @@ class Deadline(Base):
     def state_at(self, now: datetime) -> ClockState:
         """Running until due; met if stopped by then; breached otherwise.
         The same rule in SQL below, for filters and counts."""
-        if self.stopped_at is not None:
-            return ClockState.MET if self.stopped_at <= self.due_at else ClockState.BREACHED
-        return ClockState.RUNNING if now < self.due_at else ClockState.BREACHED
+        return clock_state(self.due_at, self.stopped_at, now)
 
     @state_at.expression
     def state_at(cls, now: datetime):
@@ -89,14 +106,7 @@ class Deadline(Base):
         )
 
     def reading(self, now: datetime | None = None) -> ClockReading:
-        now = now or clock.now()
-        end = self.stopped_at or now
-        return ClockReading(
-            started_at=self.starts_at, due_at=self.due_at, stopped_at=self.stopped_at, state=self.state_at(now),
-            target_hours=round((self.due_at - self.starts_at) / timedelta(hours=1), 2),
-            remaining_seconds=int((self.due_at - now).total_seconds()) if self.stopped_at is None else None,
-            elapsed_seconds=int((end - self.starts_at).total_seconds()),
-        )
+        return clock_reading(self.starts_at, self.due_at, self.stopped_at, now or clock.now())
 
 
 class EscalationStep(Base):
