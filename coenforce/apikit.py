@@ -75,7 +75,8 @@ def blueprint(name: str) -> Blueprint:
     module_bp.register_error_handler(ApiAbort, lambda exc: exc.response)
     module_bp.register_error_handler(ValidationError, _validation_error)
     module_bp.register_error_handler(NotFound, lambda exc: api_error(404, _("Not found.")))
-    module_bp.register_error_handler(NotAllowed, lambda exc: api_error(403, _("You do not have permission to do that.")))
+    module_bp.register_error_handler(NotAllowed,
+                                     lambda exc: api_error(403, _("You do not have permission to do that.")))
     module_bp.register_error_handler(Conflict, lambda exc: api_error(409, str(exc.message) or _("Conflict.")))
     return module_bp
 

@@ -13,28 +13,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
-_LABELS: dict[type, dict] = {}
-
-
 class LabeledEnum(StrEnum):
-    """A StrEnum whose members have translated labels (see `set_labels`)."""
+    """A StrEnum whose members carry a translated label:
 
-    @property
-    def label(self):
-        return _LABELS[type(self)][self]
+        OPEN = "open", _l("Open: awaiting first response")
+    """
+
+    def __new__(cls, value: str, label):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
 
     @classmethod
     def labels(cls) -> dict:
         """{member: label}, in declaration order (for filters and select boxes)."""
         return {member: member.label for member in cls}
-
-
-def set_labels(enum: type[LabeledEnum], labels: dict) -> None:
-    """Give every member of `enum` its label; a missing one fails at import."""
-    missing = set(enum) - set(labels)
-    if missing:
-        raise ValueError(f"{enum.__name__}: no label for {sorted(missing)}")
-    _LABELS[enum] = dict(labels)
 
 
 class EnumText(TypeDecorator):
@@ -57,17 +51,8 @@ class EnumText(TypeDecorator):
 class SubjectType(LabeledEnum):
     """What a deadline, a notice or an audit entry is about (CONTRACT.md)."""
 
-    COMPLAINT = "complaint"
-    THIRD_PARTY_COMPLAINT = "third_party_complaint"
-    DETENTION = "detention"
-    RAID = "raid"
-    RAID_TASK = "raid_task"
-
-
-set_labels(SubjectType, {
-    SubjectType.COMPLAINT: _l("Complaint"),
-    SubjectType.THIRD_PARTY_COMPLAINT: _l("Third-party complaint"),
-    SubjectType.DETENTION: _l("Detained-worker alert"),
-    SubjectType.RAID: _l("Raid"),
-    SubjectType.RAID_TASK: _l("Raid task"),
-})
+    COMPLAINT = "complaint", _l("Complaint")
+    THIRD_PARTY_COMPLAINT = "third_party_complaint", _l("Third-party complaint")
+    DETENTION = "detention", _l("Detained-worker alert")
+    RAID = "raid", _l("Raid")
+    RAID_TASK = "raid_task", _l("Raid task")

@@ -7,7 +7,7 @@ needs the database, and raises before writing; the caller commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -98,16 +98,16 @@ def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
     # Plain column queries: the connection runs them without the ORM's per-statement work.
     connection = session.connection()
     if ids:
-        for complaint_id, kind in connection.execute(select(ComplaintRetaliation.complaint_id, ComplaintRetaliation.type)
-                                                  .where(ComplaintRetaliation.complaint_id.in_(ids))
-                                                  .order_by(ComplaintRetaliation.type)):
+        for complaint_id, kind in connection.execute(
+                select(ComplaintRetaliation.complaint_id, ComplaintRetaliation.type)
+                .where(ComplaintRetaliation.complaint_id.in_(ids)).order_by(ComplaintRetaliation.type)):
             types[complaint_id].append(kind)
-        for complaint_id, partner_id in connection.execute(select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
-                                                        .where(ComplaintShare.complaint_id.in_(ids))
-                                                        .order_by(ComplaintShare.partner_id)):
+        for complaint_id, partner_id in connection.execute(
+                select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
+                .where(ComplaintShare.complaint_id.in_(ids)).order_by(ComplaintShare.partner_id)):
             shares[complaint_id].append(partner_id)
         for action in connection.execute(select(*_ACTION).where(ResponseAction.complaint_id.in_(ids))
-                                      .order_by(ResponseAction.taken_at)).mappings():
+                                         .order_by(ResponseAction.taken_at)).mappings():
             actions[action["complaint_id"]].append(action)
     now = clock.now()
     return _summaries.validate_python([{

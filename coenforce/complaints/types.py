@@ -1,66 +1,35 @@
 """The vocabulary of retaliation complaints (CONTRACT.md), with labels."""
 from flask_babel import lazy_gettext as _l
 
-from coenforce.enums import LabeledEnum, set_labels
+from coenforce.enums import LabeledEnum
 
 
 class RetaliationType(LabeledEnum):
-    IMMIGRATION_THREAT = "immigration_threat"
-    IMMIGRATION_REPORT = "immigration_report"
-    DOCUMENT_ABUSE = "document_abuse"
-    TERMINATION = "termination"
-    REDUCED_HOURS = "reduced_hours"
-    VIOLENCE_OR_THREAT = "violence_or_threat"
-    BLACKLISTING = "blacklisting"
-    OTHER = "other"
-
-
-set_labels(RetaliationType, {
-    RetaliationType.IMMIGRATION_THREAT: _l("Threat to call immigration authorities"),
-    RetaliationType.IMMIGRATION_REPORT: _l("Report to immigration authorities"),
-    RetaliationType.DOCUMENT_ABUSE: _l("Document or E-Verify abuse"),
-    RetaliationType.TERMINATION: _l("Firing"),
-    RetaliationType.REDUCED_HOURS: _l("Cut hours"),
-    RetaliationType.VIOLENCE_OR_THREAT: _l("Violence or threat of violence"),
-    RetaliationType.BLACKLISTING: _l("Blacklisting"),
-    RetaliationType.OTHER: _l("Other"),
-})
+    IMMIGRATION_THREAT = "immigration_threat", _l("Threat to call immigration authorities")
+    IMMIGRATION_REPORT = "immigration_report", _l("Report to immigration authorities")
+    DOCUMENT_ABUSE = "document_abuse", _l("Document or E-Verify abuse")
+    TERMINATION = "termination", _l("Firing")
+    REDUCED_HOURS = "reduced_hours", _l("Cut hours")
+    VIOLENCE_OR_THREAT = "violence_or_threat", _l("Violence or threat of violence")
+    BLACKLISTING = "blacklisting", _l("Blacklisting")
+    OTHER = "other", _l("Other")
 
 
 class ActionType(LabeledEnum):
-    EMPLOYER_CONTACTED = "employer_contacted"
-    ANTI_RETALIATION_NOTICE = "anti_retaliation_notice"
-    SITE_VISIT = "site_visit"
-    TRO_SOUGHT = "tro_sought"
-    WORKER_INTERVIEWED = "worker_interviewed"
-    ATTORNEY_LIST_PROVIDED = "attorney_list_provided"
-    REFERRAL = "referral"
-    NOTE = "note"
-
-
-set_labels(ActionType, {
-    ActionType.EMPLOYER_CONTACTED: _l("Employer contacted"),
-    ActionType.ANTI_RETALIATION_NOTICE: _l("Anti-retaliation notice sent"),
-    ActionType.SITE_VISIT: _l("Site visit"),
-    ActionType.TRO_SOUGHT: _l("TRO or injunction sought"),
-    ActionType.WORKER_INTERVIEWED: _l("Worker interviewed"),
-    ActionType.ATTORNEY_LIST_PROVIDED: _l("Immigration attorney list provided"),
-    ActionType.REFERRAL: _l("Referral"),
-    ActionType.NOTE: _l("Note"),
-})
+    EMPLOYER_CONTACTED = "employer_contacted", _l("Employer contacted")
+    ANTI_RETALIATION_NOTICE = "anti_retaliation_notice", _l("Anti-retaliation notice sent")
+    SITE_VISIT = "site_visit", _l("Site visit")
+    TRO_SOUGHT = "tro_sought", _l("TRO or injunction sought")
+    WORKER_INTERVIEWED = "worker_interviewed", _l("Worker interviewed")
+    ATTORNEY_LIST_PROVIDED = "attorney_list_provided", _l("Immigration attorney list provided")
+    REFERRAL = "referral", _l("Referral")
+    NOTE = "note", _l("Note")
 
 
 class ComplaintStatus(LabeledEnum):
-    OPEN = "open"
-    RESPONDING = "responding"
-    CLOSED = "closed"
-
-
-set_labels(ComplaintStatus, {
-    ComplaintStatus.OPEN: _l("Open: awaiting first response"),
-    ComplaintStatus.RESPONDING: _l("Responding"),
-    ComplaintStatus.CLOSED: _l("Closed"),
-})
+    OPEN = "open", _l("Open: awaiting first response")
+    RESPONDING = "responding", _l("Responding")
+    CLOSED = "closed", _l("Closed")
 
 
 class Language(LabeledEnum):
@@ -68,27 +37,14 @@ class Language(LabeledEnum):
     Materials in more languages arrive with the materials module; these are
     codes, not locales."""
 
-    EN = "en"
-    ES = "es"
-    ZH = "zh"
-    VI = "vi"
-    TL = "tl"
-    KO = "ko"
-    PT = "pt"
-    HT = "ht"
-    MIX = "mix"
-    OTHER = "other"
+    EN = "en", _l("English")
+    ES = "es", _l("Spanish")
+    ZH = "zh", _l("Chinese")
+    VI = "vi", _l("Vietnamese")
+    TL = "tl", _l("Tagalog")
+    KO = "ko", _l("Korean")
+    PT = "pt", _l("Portuguese")
+    HT = "ht", _l("Haitian Creole")
+    MIX = "mix", _l("Mixtec")
+    OTHER = "other", _l("Other")
 
-
-set_labels(Language, {
-    Language.EN: _l("English"),
-    Language.ES: _l("Spanish"),
-    Language.ZH: _l("Chinese"),
-    Language.VI: _l("Vietnamese"),
-    Language.TL: _l("Tagalog"),
-    Language.KO: _l("Korean"),
-    Language.PT: _l("Portuguese"),
-    Language.HT: _l("Haitian Creole"),
-    Language.MIX: _l("Mixtec"),
-    Language.OTHER: _l("Other"),
-})

@@ -12,17 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from coenforce import clock
 from coenforce.db import Base, UTCDateTime
-from coenforce.enums import EnumText, LabeledEnum, SubjectType, set_labels
+from coenforce.enums import EnumText, LabeledEnum, SubjectType
 
 
 class ClockState(LabeledEnum):
-    RUNNING = "running"
-    MET = "met"
-    BREACHED = "breached"
-
-
-set_labels(ClockState, {ClockState.RUNNING: _l("Running"), ClockState.MET: _l("Met"),
-                        ClockState.BREACHED: _l("Breached")})
+    RUNNING = "running", _l("Running")
+    MET = "met", _l("Met")
+    BREACHED = "breached", _l("Breached")
 
 
 class StepOutcome(StrEnum):

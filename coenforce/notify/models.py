@@ -9,27 +9,18 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
-from coenforce.enums import EnumText, LabeledEnum, SubjectType, set_labels
+from coenforce.enums import EnumText, LabeledEnum, SubjectType
 from coenforce.partners.models import User
 
 
 class NoticeStatus(LabeledEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    DEAD = "dead"
-    CANCELLED = "cancelled"
+    PENDING = "pending", _l("Waiting to be sent")
+    SENDING = "sending", _l("Sending")
+    SENT = "sent", _l("Sent")
+    FAILED = "failed", _l("Failed")
+    DEAD = "dead", _l("Dead after retries")
+    CANCELLED = "cancelled", _l("Cancelled")
 
-
-set_labels(NoticeStatus, {
-    NoticeStatus.PENDING: _l("Waiting to be sent"),
-    NoticeStatus.SENDING: _l("Sending"),
-    NoticeStatus.SENT: _l("Sent"),
-    NoticeStatus.FAILED: _l("Failed"),
-    NoticeStatus.DEAD: _l("Dead after retries"),
-    NoticeStatus.CANCELLED: _l("Cancelled"),
-})
 # Notices an admin may send again: they will not leave by themselves.
 REQUEUEABLE = frozenset({NoticeStatus.DEAD, NoticeStatus.FAILED})
 # Kept for code that imports the old name.

@@ -8,34 +8,22 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
-from coenforce.enums import EnumText, LabeledEnum, set_labels
+from coenforce.enums import EnumText, LabeledEnum
 from coenforce.security.crypto import EncryptedField, encrypted_column
 
 
-
 class OrgKind(LabeledEnum):
-    AGENCY = "agency"
-    PARTNER = "partner"
-
-
-set_labels(OrgKind, {OrgKind.AGENCY: _l("Agency"), OrgKind.PARTNER: _l("Partner organization")})
+    AGENCY = "agency", _l("Agency")
+    PARTNER = "partner", _l("Partner organization")
 
 
 class Role(LabeledEnum):
-    AGENCY_ADMIN = "agency_admin"
-    SUPERVISOR = "supervisor"
-    INVESTIGATOR = "investigator"
-    LIAISON = "liaison"
-    ORGANIZER = "organizer"
+    AGENCY_ADMIN = "agency_admin", _l("Agency admin")
+    SUPERVISOR = "supervisor", _l("Supervisor")
+    INVESTIGATOR = "investigator", _l("Investigator")
+    LIAISON = "liaison", _l("Partner liaison")
+    ORGANIZER = "organizer", _l("Organizer")
 
-
-set_labels(Role, {
-    Role.AGENCY_ADMIN: _l("Agency admin"),
-    Role.SUPERVISOR: _l("Supervisor"),
-    Role.INVESTIGATOR: _l("Investigator"),
-    Role.LIAISON: _l("Partner liaison"),
-    Role.ORGANIZER: _l("Organizer"),
-})
 AGENCY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.INVESTIGATOR})
 PARTNER_ROLES = frozenset({Role.LIAISON, Role.ORGANIZER})
 # The roles that exist in each kind of organization.
