@@ -56,7 +56,8 @@ COMPLAINT_RESPONSE_LADDER = [
     {"name": "unassigned", "at": "start+4h", "to": ["supervisors"], "only_if": "unassigned"},
     {"name": "reminder", "at": "start+24h", "to": ["assignee_or_supervisors"]},
     {"name": "warning", "at": "due-8h", "to": ["assignee", "supervisors"]},
-    {"name": "breach", "at": "due", "to": ["assignee", "supervisors", "agency_admins", "partner_liaisons"]},
+    {"name": "breach", "at": "due",
+     "to": ["assignee", "supervisors", "agency_admins", "partner_liaisons", "partnership_contacts"]},
     {"name": "overdue", "at": "due+24h", "to": ["supervisors"], "repeat": "24h"},
 ]
 

@@ -10,10 +10,10 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from coenforce import clock
-from coenforce.partners.models import OrgKind
+from coenforce.partners.models import OrgKind, PartnershipStatus
 from coenforce.db import db
 from coenforce.schemas import parse
-from coenforce.validation import ValidationError
+from coenforce.validation import Conflict, ValidationError
 
 
 def _fail(exc: ValidationError) -> None:
@@ -125,6 +125,52 @@ def register_commands(app: Flask) -> None:
             _fail(exc)
         db.session.commit()
         click.echo(f"{agency} and {partner} are partners")
+
+    @partnerships.command("contact")
+    @click.argument("agency")
+    @click.argument("partner")
+    @click.option("--agency-contact", "agency_contact", default=None, help="Email of the agency's point of contact.")
+    @click.option("--partner-contact", "partner_contact", default=None,
+                  help="Email of the partner's point of contact (a liaison).")
+    def partnerships_contact(agency, partner, agency_contact, partner_contact):
+        """Name the points of contact of a partnership."""
+        from coenforce.partners import service
+        from coenforce.partners.models import OrgKind, PartnershipStatus
+        from coenforce.partners.schemas import ContactIn
+        from coenforce.security.service import find_user
+        try:
+            partnership = service.partnership_between(db.session, agency, partner)
+            for side, email in ((OrgKind.AGENCY, agency_contact), (OrgKind.PARTNER, partner_contact)):
+                if email is None:
+                    continue
+                person = find_user(db.session, email)
+                if person is None:
+                    raise ValidationError({f"{side.value}_contact": f"no user {email}"})
+                service.set_contact(db.session, None, partnership, side, ContactIn(contact_id=person.id))
+        except ValidationError as exc:
+            _fail(exc)
+        except Conflict as exc:
+            raise click.ClickException(str(exc.message)) from None
+        db.session.commit()
+        click.echo(f"{agency} and {partner}: points of contact saved")
+
+    @partnerships.command("status")
+    @click.argument("agency")
+    @click.argument("partner")
+    @click.argument("status", type=click.Choice([status.value for status in PartnershipStatus]))
+    def partnerships_status(agency, partner, status):
+        """Pause, resume (active) or end a partnership."""
+        from coenforce.partners import service
+        from coenforce.partners.schemas import PartnershipStatusIn
+        try:
+            service.set_status(db.session, None, service.partnership_between(db.session, agency, partner),
+                               PartnershipStatusIn(status=status))
+        except ValidationError as exc:
+            _fail(exc)
+        except Conflict as exc:
+            raise click.ClickException(str(exc.message)) from None
+        db.session.commit()
+        click.echo(f"{agency} and {partner}: {status}")
 
     @app.cli.command("escalate")
     @click.option("--now", "at", default=None, help="ISO 8601 time to tick at (default: now).")

@@ -236,13 +236,14 @@ def world(make_org, make_user, partner_up):
     partner = make_org("partner", name="Worker Center")
     other_agency = make_org("agency", name="Other Agency", timezone="America/New_York")
     other_partner = make_org("partner", name="Other Partner")
-    partner_up(agency, partner)
-    partner_up(other_agency, other_partner)
+    partnership = partner_up(agency, partner)
+    other_partnership = partner_up(other_agency, other_partner)
 
     class World:
         pass
     w = World()
     w.agency, w.partner, w.other_agency, w.other_partner = agency, partner, other_agency, other_partner
+    w.partnership, w.other_partnership = partnership, other_partnership
     w.admin = make_user(agency, "agency_admin")
     w.supervisor = make_user(agency, "supervisor", language="es")
     w.investigator = make_user(agency, "investigator")

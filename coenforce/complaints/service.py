@@ -28,7 +28,7 @@ from coenforce.complaints.types import ActionType, ComplaintStatus
 from coenforce.enums import SubjectType
 from coenforce.escalation import ClockState, Deadline, clock_reading
 from coenforce.escalation.ladder import Rung
-from coenforce.partners.models import AGENCY_ROLES, Organization, Partnership, Role, User
+from coenforce.partners.models import AGENCY_ROLES, Organization, Partnership, PartnershipStatus, Role, User
 from coenforce.schemas import Page
 from coenforce.security import policy
 from coenforce.validation import Conflict, NotAllowed, NotFound, ValidationError
@@ -155,19 +155,29 @@ def clock_counts(session: Session, scope) -> dict[str, int]:
 
 
 def partner_choices(session: Session, agency_id: int) -> list[Organization]:
-    """Partners the agency may share a complaint with."""
+    """Partners the agency may share a complaint with: those of active partnerships."""
     return list(session.scalars(
         select(Organization).join(Partnership, Partnership.partner_id == Organization.id)
-        .where(Partnership.agency_id == agency_id).order_by(Organization.name)))
+        .where(Partnership.agency_id == agency_id, Partnership.status == PartnershipStatus.ACTIVE)
+        .order_by(Organization.name)))
+
+
+def partnerships_of(session: Session, complaint: Complaint) -> list[Partnership]:
+    """The partnerships a complaint is shared through, with their points of contact."""
+    if not complaint.shared_with:
+        return []
+    return list(session.scalars(select(Partnership).where(
+        Partnership.agency_id == complaint.agency_id, Partnership.partner_id.in_(complaint.shared_with))))
 
 
 def agency_choices(session: Session, user: User) -> list[Organization]:
-    """Agencies `user` may file a complaint with."""
+    """Agencies `user` may file a complaint with (a partner: those of its active partnerships)."""
     if user.is_agency_staff:
         return [user.organization]
     return list(session.scalars(
         select(Organization).join(Partnership, Partnership.agency_id == Organization.id)
-        .where(Partnership.partner_id == user.organization_id).order_by(Organization.name)))
+        .where(Partnership.partner_id == user.organization_id, Partnership.status == PartnershipStatus.ACTIVE)
+        .order_by(Organization.name)))
 
 
 def assignable_staff(session: Session, agency_id: int) -> list[User]:
@@ -343,11 +353,11 @@ def add_damages(session: Session, user: User, complaint: Complaint, data: Damage
 # ---------------------------------------------------------------- escalation
 
 RECIPIENT_GROUPS = frozenset({"supervisors", "agency_admins", "assignee", "assignee_or_supervisors",
-                              "partner_liaisons"})
+                              "partner_liaisons", "partnership_contacts"})
 
 
 def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
-    """The user ids each complaint-clock rung tells, for many rungs with three queries in all."""
+    """The user ids each complaint-clock rung tells, for many rungs with four queries in all."""
     ids = {deadline.subject_id for deadline, _rung in items}
     cases = {row.id: row for row in session.execute(
         select(Complaint.id, Complaint.agency_id, Complaint.assignee_id).where(Complaint.id.in_(ids)))}
@@ -358,10 +368,17 @@ def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[lis
     agencies = {case.agency_id for case in cases.values()}
     partners = {p for partner_ids in shares.values() for p in partner_ids}
     assignees = {case.assignee_id for case in cases.values() if case.assignee_id}
+    # Each partnership's two points of contact, for the urgent rungs.
+    contacts: dict[tuple[int, int], list[int]] = {}
+    for row in session.execute(select(Partnership.agency_id, Partnership.partner_id, Partnership.agency_contact_id,
+                                      Partnership.partner_contact_id)
+                               .where(Partnership.agency_id.in_(agencies), Partnership.partner_id.in_(partners))):
+        contacts[(row.agency_id, row.partner_id)] = [c for c in (row.agency_contact_id, row.partner_contact_id) if c]
+    named = {c for pair in contacts.values() for c in pair}
     users = session.execute(select(User.id, User.organization_id, User.role).where(User.active.is_(True), or_(
         and_(User.organization_id.in_(agencies), User.role.in_((Role.SUPERVISOR, Role.AGENCY_ADMIN))),
         and_(User.organization_id.in_(partners), User.role == Role.LIAISON),
-        User.id.in_(assignees)))).all()
+        User.id.in_(assignees | named)))).all()
     active = {user.id for user in users}
     by_role: dict[tuple[int, str], list[int]] = defaultdict(list)
     for user in users:
@@ -388,5 +405,8 @@ def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[lis
             elif group == "partner_liaisons":
                 for partner_id in sorted(shares[case.id]):
                     people += by_role[(partner_id, Role.LIAISON)]
+            elif group == "partnership_contacts":
+                for partner_id in sorted(shares[case.id]):
+                    people += [c for c in contacts.get((case.agency_id, partner_id), []) if c in active]
         resolved.append(people)
     return resolved

@@ -82,6 +82,7 @@ def new():
 def _detail(complaint, status=200, **forms):
     staff = service.assignable_staff(db.session, complaint.agency_id) if current_user.is_agency_staff else []
     partners = service.partner_choices(db.session, complaint.agency_id)
+    shared = service.partnerships_of(db.session, complaint)
     assign_form = forms.get("assign_form") or AssignForm(assignee_id=str(complaint.assignee_id or ""))
     assign_form.assignee_id.choices = choices([("", _("Nobody"))] + [(str(u.id), u.name) for u in staff])
     share_form = forms.get("share_form") or ShareForm(shared_with=complaint.shared_with)
@@ -91,7 +92,8 @@ def _detail(complaint, status=200, **forms):
         action_form=forms.get("action_form") or ActionForm(), assign_form=assign_form, share_form=share_form,
         damages_form=forms.get("damages_form") or DamagesForm(), close_form=forms.get("close_form") or CloseForm(),
         qualifying_labels=[str(a.label) for a in ActionType if a in service.qualifying_actions()],
-        partners={p.id: p.name for p in partners}, can_close=policy.may_close(current_user, complaint),
+        partners={p.partner_id: p.partner.name for p in shared} | {p.id: p.name for p in partners},
+        can_close=policy.may_close(current_user, complaint), partnerships=shared,
     ), status
 
 

@@ -2,6 +2,9 @@
 
 
 def init_app(app) -> None:
-    """The People page for agency admins."""
-    from coenforce.partners import views
+    """The People page for agency admins, the partnership pages and API."""
+    from coenforce.partners import api, views
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.partnerships_bp)
+    api.register(app)
+    app.jinja_env.globals["OrgKind"] = views.OrgKind

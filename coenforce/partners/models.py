@@ -24,6 +24,12 @@ class Role(LabeledEnum):
     LIAISON = "liaison", _l("Partner liaison")
     ORGANIZER = "organizer", _l("Organizer")
 
+class PartnershipStatus(LabeledEnum):
+    ACTIVE = "active", _l("Active")
+    PAUSED = "paused", _l("Paused")
+    ENDED = "ended", _l("Ended")
+
+
 AGENCY_ROLES = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.INVESTIGATOR})
 PARTNER_ROLES = frozenset({Role.LIAISON, Role.ORGANIZER})
 # The roles that exist in each kind of organization.
@@ -57,6 +63,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(EnumText(Role, 32))
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # A work phone, shown in the points-of-contact directory (staff, never workers).
+    phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -114,7 +122,24 @@ class Partnership(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     agency_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     partner_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Paused or ended partnerships take no new sharing; ended ones keep their history.
+    status: Mapped[PartnershipStatus] = mapped_column(EnumText(PartnershipStatus, 16), default=PartnershipStatus.ACTIVE)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    agency: Mapped[Organization] = relationship(foreign_keys=[agency_id])
-    partner: Mapped[Organization] = relationship(foreign_keys=[partner_id])
+    agency: Mapped[Organization] = relationship(foreign_keys=[agency_id], lazy="joined")
+    partner: Mapped[Organization] = relationship(foreign_keys=[partner_id], lazy="joined")
+    agency_contact: Mapped[User | None] = relationship(foreign_keys=[agency_contact_id], lazy="joined")
+    partner_contact: Mapped[User | None] = relationship(foreign_keys=[partner_contact_id], lazy="joined")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == PartnershipStatus.ACTIVE
+
+    @property
+    def agency_name(self) -> str:
+        return self.agency.name
+
+    @property
+    def partner_name(self) -> str:
+        return self.partner.name

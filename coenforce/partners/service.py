@@ -7,10 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coenforce import clock
-from coenforce.partners.models import ROLES_OF, Organization, OrgKind, Partnership, User
-from coenforce.partners.schemas import OrganizationIn, PartnershipIn, UserIn
+from coenforce.partners.models import (
+    AGENCY_ROLES, ROLES_OF, Organization, OrgKind, Partnership, PartnershipStatus, Role, User,
+)
+from coenforce.partners.schemas import (
+    ContactIn, OrganizationIn, PartnershipChange, PartnershipIn, PartnershipStatusIn, UserIn,
+)
+from coenforce.security import policy
 from coenforce.security.passwords import hash_password, password_problem
-from coenforce.validation import ValidationError
+from coenforce.validation import Conflict, NotAllowed, NotFound, ValidationError
 
 
 def create_organization(session: Session, data: OrganizationIn) -> Organization:
@@ -72,3 +77,97 @@ def create_partnership(session: Session, data: PartnershipIn) -> Partnership:
     session.add(partnership)
     session.flush()
     return partnership
+
+
+# ---------------------------------------------------------------- partnerships
+
+def partnerships_for(session: Session, user: User) -> list[Partnership]:
+    """The partnerships of the user's organization, active first, by the other side's name."""
+    other = Organization.name
+    return list(session.scalars(
+        select(Partnership).join(Organization, Organization.id == (
+            Partnership.partner_id if user.is_agency_staff else Partnership.agency_id))
+        .where(policy.partnership_scope(user))
+        .order_by(Partnership.status != PartnershipStatus.ACTIVE, other)).unique())
+
+
+def get_partnership(session: Session, user: User, partnership_id: int) -> Partnership:
+    partnership = session.scalar(select(Partnership).where(Partnership.id == partnership_id,
+                                                           policy.partnership_scope(user)))
+    if partnership is None:
+        raise NotFound()
+    return partnership
+
+
+def partnership_between(session: Session, agency_name: str, partner_name: str) -> Partnership:
+    """The partnership of two organizations named on the command line."""
+    partnership = session.scalar(
+        select(Partnership).join(Organization, Organization.id == Partnership.agency_id)
+        .where(Organization.name == agency_name,
+               Partnership.partner_id == select(Organization.id).where(Organization.name == partner_name)
+               .scalar_subquery()))
+    if partnership is None:
+        raise ValidationError({"partner": _l("These organizations are not partners.")})
+    return partnership
+
+
+def contact_choices(session: Session, partnership: Partnership, side: OrgKind) -> list[User]:
+    """Who may be a side's point of contact: active agency staff, or an active partner liaison."""
+    if side == OrgKind.AGENCY:
+        where = (User.organization_id == partnership.agency_id, User.role.in_(AGENCY_ROLES))
+    else:
+        where = (User.organization_id == partnership.partner_id, User.role == Role.LIAISON)
+    return list(session.scalars(select(User).where(User.active.is_(True), *where).order_by(User.name)))
+
+
+def set_contact(session: Session, user: User | None, partnership: Partnership, side: OrgKind,
+                data: ContactIn) -> None:
+    """Name (or clear) one side's point of contact. Agency admins name the
+    agency's, partner liaisons their organization's; `user` None is the operator
+    at the command line."""
+    if user is not None:
+        own_side = OrgKind.AGENCY if user.is_agency_staff else OrgKind.PARTNER
+        action = "partnership.agency_contact" if side == OrgKind.AGENCY else "partnership.partner_contact"
+        if side != own_side or not policy.allowed(user, action):
+            raise NotAllowed()
+    if partnership.status == PartnershipStatus.ENDED:
+        raise Conflict(_l("This partnership has ended."))
+    field = "agency_contact_id" if side == OrgKind.AGENCY else "partner_contact_id"
+    if data.contact_id is not None and data.contact_id not in {
+            u.id for u in contact_choices(session, partnership, side)}:
+        message = (_l("Choose an active member of the agency.") if side == OrgKind.AGENCY
+                   else _l("Choose an active liaison of the partner organization."))
+        raise ValidationError({"contact_id": message})
+    setattr(partnership, field, data.contact_id)
+    session.flush()
+
+
+# An ended partnership stays ended: its history is kept, and a new one starts afresh.
+_STATUS_CHANGES = {PartnershipStatus.ACTIVE: {PartnershipStatus.PAUSED, PartnershipStatus.ENDED},
+                   PartnershipStatus.PAUSED: {PartnershipStatus.ACTIVE, PartnershipStatus.ENDED},
+                   PartnershipStatus.ENDED: set()}
+
+
+def set_status(session: Session, user: User | None, partnership: Partnership, data: PartnershipStatusIn) -> None:
+    """Pause, resume or end a partnership (agency admins, or the operator with `user` None).
+    Paused and ended partnerships take no new sharing; what was shared stays."""
+    if user is not None and not policy.allowed(user, "partnership.manage"):
+        raise NotAllowed()
+    if data.status == partnership.status:
+        return
+    if data.status not in _STATUS_CHANGES[partnership.status]:
+        raise Conflict(_l("This partnership has ended."))
+    partnership.status = data.status
+    partnership.status_changed_at = clock.now()
+    session.flush()
+
+
+def change_partnership(session: Session, user: User, partnership: Partnership, data: PartnershipChange) -> None:
+    """The API's change: each field given is applied by the rule above it; all or nothing."""
+    given = data.model_fields_set
+    if "agency_contact_id" in given:
+        set_contact(session, user, partnership, OrgKind.AGENCY, ContactIn(contact_id=data.agency_contact_id))
+    if "partner_contact_id" in given:
+        set_contact(session, user, partnership, OrgKind.PARTNER, ContactIn(contact_id=data.partner_contact_id))
+    if "status" in given and data.status is not None:
+        set_status(session, user, partnership, PartnershipStatusIn(status=data.status))

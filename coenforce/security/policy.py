@@ -12,7 +12,7 @@ from sqlalchemy.sql import ColumnElement
 from coenforce.audit.models import AuditEntry
 from coenforce.complaints.models import Complaint, ComplaintShare
 from coenforce.notify.models import Notice
-from coenforce.partners.models import AGENCY_ROLES, Role, User
+from coenforce.partners.models import AGENCY_ROLES, PARTNER_ROLES, Partnership, Role, User
 
 _ADMINS = {Role.AGENCY_ADMIN}
 _LEADS = {Role.AGENCY_ADMIN, Role.SUPERVISOR}
@@ -29,6 +29,11 @@ _ROLES = {
     "complaint.share": AGENCY_ROLES,
     "complaint.close": _LEADS,
     "cases.aggregates": {Role.ORGANIZER},
+    # Every member of a partnership sees it and its points of contact (staff, never workers).
+    "partnership.view": AGENCY_ROLES | PARTNER_ROLES,
+    "partnership.manage": _ADMINS,
+    "partnership.agency_contact": _ADMINS,
+    "partnership.partner_contact": {Role.LIAISON},
     "notices.view": _LEADS,
     "outbox.manage": _ADMINS,
     "audit.view": _ADMINS,
@@ -56,6 +61,15 @@ def complaint_scope(user: User) -> ColumnElement[bool]:
         return Complaint.agency_id == user.organization_id
     shared = select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == user.organization_id)
     return or_(Complaint.filed_by_org_id == user.organization_id, Complaint.id.in_(shared))
+
+
+def partnership_scope(user: User) -> ColumnElement[bool]:
+    """The partnerships of the user's organization, from either side."""
+    if not allowed(user, "partnership.view"):
+        return false()
+    if user.is_agency_staff:
+        return Partnership.agency_id == user.organization_id
+    return Partnership.partner_id == user.organization_id
 
 
 def colleague_scope(user: User) -> ColumnElement[bool]:

@@ -63,6 +63,15 @@ def complaint_api(allowed: set, ok: int) -> Callable[[str, str], int]:
     return rule
 
 
+def partnership_page(allowed: set, ok: int) -> Callable[[str, str], int]:
+    """Both sides of a partnership see it; another partnership is not found."""
+    return lambda role, ctx: 302 if role == "anonymous" else 404 if ctx == "other" else ok if role in allowed else 403
+
+
+def partnership_api(allowed: set, ok: int) -> Callable[[str, str], int]:
+    return lambda role, ctx: 401 if role == "anonymous" else 404 if ctx == "other" else ok if role in allowed else 403
+
+
 ALL = set(ROLES) - {"anonymous"}
 STAFF_AND_LIAISON = AGENCY | {"liaison"}
 
@@ -118,6 +127,17 @@ ROUTES = [
           complaint_api(AGENCY, 422), api=True, per_context=True),
     Route("notify_api.index", "GET", "/api/v1/notices",
           lambda r, c: 401 if r == "anonymous" else 200 if r in {"agency_admin", "supervisor"} else 403, api=True),
+    Route("partnerships.partnerships", "GET", "/partnerships/", page(ALL, 200)),
+    Route("partnerships.directory", "GET", "/partnerships/directory", page(ALL, 200)),
+    # Each side names its own point of contact: agency admins and partner liaisons.
+    Route("partnerships.name_contact", "POST", "/partnerships/{partnership}/contact",
+          partnership_page({"agency_admin", "liaison"}, 422), {"contact_id": "999999"}, per_context=True),
+    Route("partnerships.change_status", "POST", "/partnerships/{partnership}/status",
+          partnership_page({"agency_admin"}, 422), {"status": "forgotten"}, per_context=True),
+    Route("partners_api.index", "GET", "/api/v1/partnerships", lambda r, c: 401 if r == "anonymous" else 200,
+          api=True),
+    Route("partners_api.change", "PATCH", "/api/v1/partnerships/{partnership}",
+          partnership_api({"agency_admin"}, 422), {"agency_contact_id": 999999}, api=True, per_context=True),
     Route("security.logout", "POST", "/logout", lambda r, c: 302, last=True),
 ]
 
@@ -146,6 +166,9 @@ def records(world, make_complaint, session):
                    "other": notice[world.other_agency.id]},
         "user": {"unshared": world.investigator.id, "shared": world.investigator.id,
                  "other": world.other_investigator.id},
+        # The partnership of the role's own organization (from either side), and a stranger's.
+        "partnership": {"unshared": world.partnership.id, "shared": world.partnership.id,
+                        "other": world.other_partnership.id},
     }
 
 
@@ -163,7 +186,7 @@ def test_access_matrix(role, app, client, login, api, world, records):
             expected = route.expect(role, ctx)
             if route.api:
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
-                kwargs = {"json": dict(route.data)} if route.method == "POST" else {}
+                kwargs = {"json": dict(route.data)} if route.method in ("POST", "PATCH") else {}
                 response = client.open(path, method=route.method, headers=headers, **kwargs)
             elif route.method == "POST":
                 form = {"csrf_token": csrf_token(client, "/login" if role == "anonymous" else "/account"),
