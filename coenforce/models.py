@@ -2,7 +2,7 @@
 (Alembic, the data inventory and the tests read it from here)."""
 from coenforce.audit.models import AuditEntry  # noqa: F401
 from coenforce.complaints.models import (  # noqa: F401
-    Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction,
+    Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, ShareEvent,
 )
 from coenforce.db import Base
 from coenforce.escalation.models import Deadline, EscalationStep  # noqa: F401

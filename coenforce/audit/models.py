@@ -28,6 +28,9 @@ class AuditEntry(Base):
     # cascade from) changes to the users and organizations it mentions.
     actor_id: Mapped[int | None] = mapped_column(Integer)
     organization_id: Mapped[int | None] = mapped_column(Integer)
+    # The organization that owns the record seen (an agency, for its cases),
+    # so both sides of a partnership see who looked.
+    owner_organization_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(64))
     record_type: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[int | None] = mapped_column(Integer)
@@ -43,3 +46,4 @@ Index("ix_audit_log_org_seq", AuditEntry.organization_id, AuditEntry.seq)
 Index("ix_audit_log_org_actor_seq", AuditEntry.organization_id, AuditEntry.actor_id, AuditEntry.seq)
 Index("ix_audit_log_org_record", AuditEntry.organization_id, AuditEntry.record_type, AuditEntry.record_id)
 Index("ix_audit_log_org_at", AuditEntry.organization_id, AuditEntry.at)
+Index("ix_audit_log_owner_seq", AuditEntry.owner_organization_id, AuditEntry.seq)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from coenforce import clock
 from coenforce.audit.models import AuditEntry
-from coenforce.partners.models import User
+from coenforce.partners.models import Organization, User
 from coenforce.security import policy
 from coenforce.validation import MAX_ID
 
@@ -44,8 +44,9 @@ _RECORD_TYPE = re.compile(r"[a-z][a-z0-9_]*")
 # ----------------------------------------------------------------- the chain
 
 def canonical(seq: int, at: datetime, actor_id: int | None, organization_id: int | None, action: str,
-              record_type: str, record_id: int | None) -> bytes:
-    """An entry's fields as the exact bytes its hash covers."""
+              record_type: str, record_id: int | None, owner_organization_id: int | None = None) -> bytes:
+    """An entry's fields as the exact bytes its hash covers. The owner came
+    later: entries without one keep the encoding (and hashes) they were written with."""
     fields = {
         "seq": seq,
         # Microseconds and UTC always, so the text is the same whichever
@@ -57,6 +58,8 @@ def canonical(seq: int, at: datetime, actor_id: int | None, organization_id: int
         "record_type": record_type,
         "record_id": record_id,
     }
+    if owner_organization_id is not None:
+        fields["owner_organization_id"] = owner_organization_id
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
@@ -85,7 +88,7 @@ def _serialize_appends(session: Session) -> None:
 
 
 def record(session: Session, actor: User | None, action: str, record_type: str, record_id: int | None,
-           *, organization_id: int | None = None) -> AuditEntry:
+           *, organization_id: int | None = None, owner_organization_id: int | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction (commit it with the rest).
 
     `actor` is the user who saw or exported the record (None for the system,
@@ -109,10 +112,11 @@ def record(session: Session, actor: User | None, action: str, record_type: str, 
     head = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head is not None else (1, GENESIS)
     at = clock.as_utc(clock.now())
-    entry = AuditEntry(seq=seq, at=at, actor_id=actor_id, organization_id=organization_id, action=action,
-                       record_type=record_type, record_id=record_id, prev_hash=prev_hash)
+    entry = AuditEntry(seq=seq, at=at, actor_id=actor_id, organization_id=organization_id,
+                       owner_organization_id=owner_organization_id, action=action, record_type=record_type,
+                       record_id=record_id, prev_hash=prev_hash)
     entry.hash = entry_hash(key, prev_hash, canonical(seq, at, actor_id, organization_id, action,
-                                                      record_type, record_id))
+                                                      record_type, record_id, owner_organization_id))
     session.add(entry)
     # Insert now: a second writer that read the same head fails here, on the
     # unique seq, inside its own transaction.
@@ -136,8 +140,9 @@ class Verdict:
         return "OK" if self.ok else f"seq {self.seq}: {self.detail}"
 
 
-_COLUMNS = (AuditEntry.seq, AuditEntry.at, AuditEntry.actor_id, AuditEntry.organization_id, AuditEntry.action,
-            AuditEntry.record_type, AuditEntry.record_id, AuditEntry.prev_hash, AuditEntry.hash)
+_COLUMNS = (AuditEntry.seq, AuditEntry.at, AuditEntry.actor_id, AuditEntry.organization_id,
+            AuditEntry.owner_organization_id, AuditEntry.action, AuditEntry.record_type, AuditEntry.record_id,
+            AuditEntry.prev_hash, AuditEntry.hash)
 
 
 def verify(session: Session, *, key: str | bytes | None = None, batch_size: int = 1000) -> Verdict:
@@ -169,7 +174,7 @@ def _check(key, row, expected: int, prev_hash: str) -> tuple[str, str] | None:
     if row.prev_hash != prev_hash:
         return "wrong_prev_hash", f"wrong previous hash: it does not link to entry {row.seq - 1}"
     fields = canonical(row.seq, row.at, row.actor_id, row.organization_id, row.action, row.record_type,
-                       row.record_id)
+                       row.record_id, row.owner_organization_id)
     expected_hash = entry_hash(key, row.prev_hash, fields).encode("ascii")
     # Bytes, not str: compare_digest refuses a str with non-ASCII text in it.
     if not hmac.compare_digest(expected_hash, str(row.hash).encode("utf-8")):
@@ -238,6 +243,19 @@ def day_bounds(first: date | None, last: date | None, tz: str) -> tuple[datetime
     if last is not None and last < date.max:
         until = start_of(last + timedelta(days=1))
     return since, until
+
+
+def outside_actors(session: Session, admin: User, entries: list[AuditEntry]) -> tuple[dict, dict]:
+    """Names of the people of other organizations in these entries, and of those
+    organizations: ({user id: name}, {organization id: name}), in two queries."""
+    outside = {e.actor_id for e in entries if e.actor_id and e.organization_id != admin.organization_id}
+    if not outside:
+        return {}, {}
+    people = session.execute(select(User.id, User.name, User.organization_id).where(User.id.in_(outside))).all()
+    org_ids = {p.organization_id for p in people}
+    names = dict(session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(org_ids)))
+                 .tuples().all())
+    return {p.id: p.name for p in people}, names
 
 
 def organization_people(session: Session, admin: User) -> list[User]:

@@ -57,8 +57,11 @@ def log():
     filters = {"person": str(where.person or ""), "record_type": where.record_type or "",
                "record_id": request.args.get("record_id", "").strip()[:20],
                "from": request.args.get("from", "").strip()[:10], "to": request.args.get("to", "").strip()[:10]}
-    return render_template("audit/log.html", entries=entries, people=people,
-                           names={p.id: p.name for p in people}, filters=filters, errors=list(errors.values()),
+    # People of a partner who saw the agency's records are named with their organization.
+    actors, organizations = service.outside_actors(db.session, current_user, entries)
+    return render_template("audit/log.html", entries=entries, people=people, organizations=organizations,
+                           names={p.id: p.name for p in people} | actors, filters=filters,
+                           errors=list(errors.values()),
                            query={k: v for k, v in filters.items() if v},
                            record_types=SubjectType.labels(), verb=_verb, newer=newer, older=older)
 

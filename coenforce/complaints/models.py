@@ -71,6 +71,7 @@ class Complaint(Base):
     actions: Mapped[list["ResponseAction"]] = relationship(
         cascade="all, delete-orphan", order_by="ResponseAction.taken_at")
     damage_items: Mapped[list["DamageItem"]] = relationship(cascade="all, delete-orphan", order_by="DamageItem.id")
+    share_events: Mapped[list["ShareEvent"]] = relationship(cascade="all, delete-orphan", order_by="ShareEvent.id")
     deadline: Mapped[Deadline] = relationship(
         primaryjoin=lambda: (foreign(Deadline.subject_id) == Complaint.id)
         & (Deadline.subject_type == SubjectType.COMPLAINT) & (Deadline.kind == RESPONSE_CLOCK),
@@ -129,6 +130,22 @@ class ComplaintShare(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True, index=True)
     shared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShareEvent(Base):
+    """Who shared a complaint with a partner, or took the sharing back, and when."""
+
+    __tablename__ = "complaint_share_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    shared: Mapped[bool] = mapped_column(Boolean)  # False: revoked
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    partner: Mapped[Organization] = relationship(lazy="joined")
+    by_user: Mapped[User] = relationship(lazy="joined")
 
 
 class ResponseAction(Base):

@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import (
-    RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, reference_of,
+    RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, ShareEvent,
+    reference_of,
 )
 from coenforce.complaints.schemas import (
     ActionIn, AssignIn, CloseIn, ComplaintFilter, ComplaintIn, ComplaintListQuery, ComplaintSummaryOut, DamagesIn,
@@ -47,7 +48,8 @@ def get_complaint(session: Session, user: User, complaint_id: int) -> Complaint:
 def view_complaint(session: Session, user: User, complaint_id: int) -> Complaint:
     """Open a complaint to read it: scoped, then recorded in the audit log."""
     complaint = get_complaint(session, user, complaint_id)
-    audit.record(session, user, "complaint.view", SubjectType.COMPLAINT, complaint.id)
+    audit.record(session, user, "complaint.view", SubjectType.COMPLAINT, complaint.id,
+                 owner_organization_id=complaint.agency_id)
     return complaint
 
 
@@ -225,6 +227,7 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
         received_at=received_at, status=ComplaintStatus.OPEN, created_at=now,
         retaliation=[ComplaintRetaliation(type=t) for t in data.retaliation_types],
         shares=[ComplaintShare(partner_id=p, shared_at=now) for p in shared_with],
+        share_events=[ShareEvent(partner_id=p, shared=True, by_user_id=user.id, at=now) for p in shared_with],
     )
     session.add(complaint)
     session.flush()
@@ -307,15 +310,21 @@ def assign(session: Session, user: User, complaint: Complaint, data: AssignIn) -
 
 
 def share(session: Session, user: User, complaint: Complaint, data: ShareIn) -> None:
-    """Set which partner organizations follow the complaint (the filer always does)."""
+    """Set which partner organizations follow the complaint, recording who shared
+    or revoked and when. The filer always follows; a new partner must be one of
+    an active partnership, while sharing with a paused or ended one may be kept."""
     if not policy.allowed(user, "complaint.share"):
         raise NotAllowed()
-    keep = set(_partners_of(session, complaint.agency, data.shared_with))
+    current = set(complaint.shared_with)
+    keep = set(data.shared_with)
+    _partners_of(session, complaint.agency, sorted(keep - current))
     if complaint.filed_by_org_id != complaint.agency_id:
         keep.add(complaint.filed_by_org_id)
     now = clock.now()
     complaint.shares = [s for s in complaint.shares if s.partner_id in keep] + [
-        ComplaintShare(partner_id=p, shared_at=now) for p in sorted(keep - set(complaint.shared_with))]
+        ComplaintShare(partner_id=p, shared_at=now) for p in sorted(keep - current)]
+    complaint.share_events += [ShareEvent(partner_id=p, shared=p in keep, by_user_id=user.id, at=now)
+                               for p in sorted(keep ^ current)]
     session.flush()
 
 

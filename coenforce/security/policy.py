@@ -87,7 +87,9 @@ def notice_scope(user: User) -> ColumnElement[bool]:
 
 
 def audit_scope(user: User) -> ColumnElement[bool]:
-    """The audit entries an admin reads: those of the admin's organization."""
+    """The audit entries an admin reads: what the organization's people saw, and
+    who (of a partner too) saw the organization's records."""
     if not allowed(user, "audit.view"):
         return false()
-    return AuditEntry.organization_id == user.organization_id
+    return or_(AuditEntry.organization_id == user.organization_id,
+               AuditEntry.owner_organization_id == user.organization_id)

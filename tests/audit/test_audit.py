@@ -109,8 +109,8 @@ def test_an_entry_exists_only_if_its_transaction_commits(app, session, world):
 
 def test_entries_hold_codes_and_ids_only(app, session, world):
     columns = {c["name"] for c in inspect(session.get_bind()).get_columns("audit_log")}
-    assert columns == {"seq", "at", "actor_id", "organization_id", "action", "record_type", "record_id",
-                       "prev_hash", "hash"}
+    assert columns == {"seq", "at", "actor_id", "organization_id", "owner_organization_id", "action",
+                       "record_type", "record_id", "prev_hash", "hash"}
     for action in ("Viewed Maria Lopez's case", "complaint", "complaint.view; drop", "complaint.view\n", "",
                    "x." + "y" * 70, None):
         with pytest.raises(ValueError):

@@ -120,3 +120,38 @@ def test_sharing_only_with_the_agencys_partners_and_only_by_agency_staff(app, wo
         service.share(session, world.liaison, reload(session, complaint.id), ShareIn(shared_with=[world.partner.id]))
     session.rollback()
     assert reload(session, complaint.id).shared_with == []
+
+
+def test_sharing_and_revoking_are_recorded_and_a_revoked_partner_gets_404(
+        app, world, make_complaint, session, api, frozen, client, login):
+    complaint = make_complaint(world.investigator)
+    liaison = api(world.liaison)
+    assert liaison.get(f"/complaints/{complaint.id}").status_code == 404
+    service.share(session, world.investigator, reload(session, complaint.id), ShareIn(shared_with=[world.partner.id]))
+    session.commit()
+    assert liaison.get(f"/complaints/{complaint.id}").status_code == 200
+    frozen.advance(hours=2)
+    service.share(session, world.supervisor, reload(session, complaint.id), ShareIn(shared_with=[]))
+    session.commit()
+    assert liaison.get(f"/complaints/{complaint.id}").status_code == 404
+    login(world.liaison)
+    assert client.get(f"/complaints/{complaint.id}").status_code == 404
+    events = [(e.partner_id, e.shared, e.by_user_id, e.at) for e in reload(session, complaint.id).share_events]
+    assert events == [(world.partner.id, True, world.investigator.id, START),
+                      (world.partner.id, False, world.supervisor.id, START + timedelta(hours=2))]
+
+
+def test_sharing_with_a_paused_partnership_is_kept_but_not_added(app, world, make_complaint, session, api):
+    complaint = make_complaint(world.investigator, shared_with=[world.partner.id])
+    api(world.admin).patch(f"/partnerships/{world.partnership.id}", json={"status": "paused"})
+    # Saving the form unchanged keeps the existing share...
+    service.share(session, world.investigator, reload(session, complaint.id), ShareIn(shared_with=[world.partner.id]))
+    session.commit()
+    assert reload(session, complaint.id).shared_with == [world.partner.id]
+    # ...but once revoked it cannot be added back while paused.
+    service.share(session, world.investigator, reload(session, complaint.id), ShareIn(shared_with=[]))
+    session.commit()
+    with pytest.raises(ValidationError):
+        service.share(session, world.investigator, reload(session, complaint.id),
+                      ShareIn(shared_with=[world.partner.id]))
+    session.rollback()
