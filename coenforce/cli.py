@@ -206,8 +206,10 @@ def register_commands(app: Flask) -> None:
         """Re-encrypt every encrypted field under the first key, recompute blind
         indexes, and print the counts as JSON. Exit 1 if a value no configured
         key can decrypt is found (each is named on stderr, without its value)."""
-        from coenforce.security.crypto import rotate_keys
-        counts = rotate_keys(db.session, batch_size=batch_size,
+        from coenforce.db import Base
+        from coenforce import models  # noqa: F401  (maps every model, so none is left out)
+        from coenforce.security.crypto.rotation import encrypted_models, rotate_keys
+        counts = rotate_keys(db.session, encrypted_models(Base.registry), batch_size=batch_size,
                              on_error=lambda exc: click.echo(f"error: {exc}", err=True))
         click.echo(json.dumps(counts))
         if counts["undecryptable"]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coenforce.db import Base, UTCDateTime
 from coenforce.enums import EnumText, LabeledEnum
-from coenforce.security.crypto import EncryptedField, encrypted_column
+from coenforce.security.crypto.columns import EncryptedField, encrypted_column, row_key_column
 
 
 class OrgKind(LabeledEnum):
@@ -68,6 +68,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bound into the ciphertext of the row's encrypted fields (security/crypto/columns.py).
+    row_key: Mapped[str] = row_key_column()
     # Two-factor login (TOTP). The last accepted time step makes each code single-use.
     # Encrypted at rest: a copy of the database must not let anyone mint codes.
     totp_secret_enc: Mapped[str | None] = encrypted_column()

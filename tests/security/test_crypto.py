@@ -2,8 +2,9 @@
 database side: raw SQL moves and flips ciphertexts, keys change under the data,
 and after a purge the SQLite files are read byte by byte.
 
-No production model encrypts yet, so these tests bring their own model on a
-metadata of their own (Alembic's metadata in coenforce/models.py stays as it is)."""
+These tests bring their own model on a metadata of their own (Alembic's
+metadata in coenforce/models.py stays as it is); the command line is tested on
+the one production model that encrypts, User's TOTP secret."""
 from __future__ import annotations
 
 import base64
@@ -15,17 +16,22 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, String, select, text
+from sqlalchemy import MetaData, String, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from coenforce import create_app
 from coenforce.db import db
-from coenforce.security import crypto
-from coenforce.security.crypto import (
-    DecryptionError, EncryptedField, Keyring, blind_index, blind_index_column, checkpoint_wal, encrypted_column,
-    key_id, purge_fields, purge_rows, register_model, rotate_keys, unregister_model,
+from coenforce.detentions.a_number import normalize_a_number
+from coenforce.partners.models import User
+from coenforce.security.crypto import rotation, sealing
+from coenforce.security.crypto.columns import (
+    EncryptedField, blind_index_column, encrypted_column, fields_of, row_key_column,
 )
+from coenforce.security.crypto.purge import checkpoint_wal, purge_fields, purge_rows
+from coenforce.security.crypto.rotation import encrypted_models
+from coenforce.security.crypto.sealing import DecryptionError, Keyring, blind_index, key_id
 
 from tests.conftest import BACKEND, fresh
 
@@ -41,11 +47,13 @@ class Secret(CryptoTestBase):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(40), default="")
+    row_key: Mapped[str] = row_key_column()
     a_number_enc: Mapped[str | None] = encrypted_column()
     a_number_bidx: Mapped[str | None] = blind_index_column()
     notes_enc: Mapped[str | None] = encrypted_column()
 
-    a_number = EncryptedField("a_number_enc", index="a_number_bidx", purpose="a_number")
+    a_number = EncryptedField("a_number_enc", index="a_number_bidx", purpose="a_number",
+                              normalize=normalize_a_number)
     notes = EncryptedField("notes_enc")
 
 
@@ -59,12 +67,10 @@ def kid(key: str) -> str:
 
 @pytest.fixture
 def secrets(app, session):
-    """The test model's table in the test database, registered for rotation."""
+    """The test model's table in the test database."""
     engine = db.engine_for(app)
     CryptoTestBase.metadata.create_all(engine)
-    register_model(Secret)
     yield Secret
-    unregister_model(Secret)
     session.close()  # on PostgreSQL an open transaction would block the DROP
     CryptoTestBase.metadata.drop_all(engine)
 
@@ -75,6 +81,10 @@ def use_keys(app):
     def use(*keys: str) -> None:
         app.config["ENCRYPTION_KEYS"] = list(keys)
     return use
+
+
+def rotate(session, **kw) -> dict:
+    return rotation.rotate_keys(session, [Secret], **kw)
 
 
 def add(session, **values) -> int:
@@ -113,7 +123,7 @@ def test_round_trip_stores_only_ciphertext(secrets, session, app):
     secret_id = add(session, a_number=value, notes=notes)
     row = raw(session, secret_id)
     current = kid(app.config["ENCRYPTION_KEYS"][0])
-    assert row["a_number_enc"].startswith(f"v1.{current}.") and row["notes_enc"].startswith(f"v1.{current}.")
+    assert row["a_number_enc"].startswith(f"v2.{current}.") and row["notes_enc"].startswith(f"v2.{current}.")
     stored = " ".join(str(v) for v in row.values())
     assert "012345678" not in stored and "345-678" not in stored and "Rosa" not in stored
 
@@ -132,18 +142,18 @@ def test_round_trip_stores_only_ciphertext(secrets, session, app):
     assert reload(session, secret_id).a_number is None
 
 
-def test_sealed_with_the_real_id_inside_the_flush_transaction(secrets, session):
+def test_sealed_at_assignment_before_the_row_has_an_id(secrets, session):
     fresh(session)
     secret = Secret()
-    secret.notes = "waits for its id"
-    assert secret.notes == "waits for its id" and secret.notes_enc is None
-    session.add(secret)
-    session.flush()
-    # Same transaction, before any commit: the UPDATE after INSERT has run.
-    stored = session.execute(text(f"SELECT notes_enc FROM {TABLE} WHERE id = :id"), {"id": secret.id}).scalar()
-    assert stored is not None and stored == secret.notes_enc
-    session.rollback()
-    assert session.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() == 0
+    secret.notes = "needs no id"
+    stored, row_key = secret.notes_enc, secret.row_key
+    assert secret.id is None and stored.startswith("v2.") and len(row_key) == 32
+    assert secret.notes == "needs no id"
+    # Inserted by Core, with no ORM flush and so no hook of any kind: it reads back.
+    secret_id = session.execute(insert(Secret).values(row_key=row_key, notes_enc=stored)
+                                .returning(Secret.id)).scalar_one()
+    session.commit()
+    assert reload(session, secret_id).notes == "needs no id"
 
 
 def test_many_rows_in_one_flush_and_an_id_given_by_hand(secrets, session):
@@ -152,17 +162,30 @@ def test_many_rows_in_one_flush_and_an_id_given_by_hand(secrets, session):
     for n, secret in enumerate(batch):
         secret.notes = f"note {n}"
     by_hand = Secret(id=1000)
-    by_hand.notes = "sealed at once with id 1000"
+    by_hand.notes = "sealed at once"
     changed = Secret(id=2000)
-    changed.notes = "sealed for 2000, inserted as 2001"
-    changed.id = 2001
-    session.add_all([*batch, by_hand, changed])
+    changed.notes = "sealed before the id changed to 2001"
+    changed.id = 2001  # the id is not part of the associated data any more
+    plain = Secret(label="never held a secret")  # gets its row key at INSERT
+    session.add_all([*batch, by_hand, changed, plain])
     session.commit()
-    ids = [secret.id for secret in batch]
+    ids, plain_id = [secret.id for secret in batch], plain.id
     for n, secret_id in enumerate(ids):
         assert reload(session, secret_id).notes == f"note {n}"
-    assert reload(session, 1000).notes == "sealed at once with id 1000"
-    assert reload(session, 2001).notes == "sealed for 2000, inserted as 2001"
+    assert reload(session, 1000).notes == "sealed at once"
+    assert reload(session, 2001).notes == "sealed before the id changed to 2001"
+    keys = [row["row_key"] for row in (raw(session, i) for i in [*ids, 1000, 2001, plain_id])]
+    assert len(set(keys)) == len(keys) and all(len(k) == 32 for k in keys)
+
+
+def test_a_row_key_cannot_be_shared_by_two_rows(secrets, session):
+    """Copying a victim's ciphertext together with its row key is refused by the database."""
+    victim = add(session, notes="victim's")
+    other = add(session, notes="other's")
+    with pytest.raises(IntegrityError):
+        set_raw(session, other, "row_key", raw(session, victim)["row_key"])
+    session.rollback()
+    assert reload(session, other).notes == "other's"
 
 
 def test_same_value_twice_gives_different_ciphertexts(secrets, session):
@@ -209,8 +232,8 @@ def test_a_flipped_bit_fails(secrets, session, position):
 
 
 @pytest.mark.parametrize("stored, reason", [
-    ("v1.AAAAAAAA.AAAA", "is not among the configured keys"),
-    ("v2.x.y", "not a coenforce ciphertext"),
+    ("v2.AAAAAAAA.AAAA", "is not among the configured keys"),
+    ("v3.x.y", "not a coenforce ciphertext"),
     ("plain text someone wrote by hand", "not a coenforce ciphertext"),
 ])
 def test_foreign_or_malformed_text_fails(secrets, session, stored, reason):
@@ -222,7 +245,7 @@ def test_foreign_or_malformed_text_fails(secrets, session, stored, reason):
 
 def test_malformed_payload_under_a_known_key_fails(secrets, session, app):
     secret_id = add(session, notes="original")
-    set_raw(session, secret_id, "notes_enc", f"v1.{kid(app.config['ENCRYPTION_KEYS'][0])}.c2hvcnQ")
+    set_raw(session, secret_id, "notes_enc", f"v2.{kid(app.config['ENCRYPTION_KEYS'][0])}.c2hvcnQ")
     with pytest.raises(DecryptionError, match="malformed"):
         reload(session, secret_id).notes
 
@@ -236,7 +259,7 @@ def test_old_key_decrypts_while_listed_in_any_position(secrets, session, use_key
     use_keys(new, old)
     assert reload(session, secret_id).notes == "written under the old key"
     fresh_id = add(session, notes="written under the new key")
-    assert raw(session, fresh_id)["notes_enc"].startswith(f"v1.{kid(new)}.")
+    assert raw(session, fresh_id)["notes_enc"].startswith(f"v2.{kid(new)}.")
     use_keys(old, new)  # reordering: key ids do not depend on position
     assert reload(session, secret_id).notes == "written under the old key"
     assert reload(session, fresh_id).notes == "written under the new key"
@@ -279,7 +302,7 @@ def test_rotation_leaves_nothing_only_an_old_key_can_read(secrets, session, use_
     current_id = add(session, a_number="A-999-000-000", notes="under the new key already")
     expected[current_id] = ("A-999-000-000", "under the new key already")
     fresh(session)
-    counts = rotate_keys(session, batch_size=3)
+    counts = rotate(session, batch_size=3)
     assert counts == {"rows": 8, "fields": 13, "reencrypted": 11, "already_current": 2,
                       "blind_indexes": 7, "skipped": 0, "undecryptable": 0}
 
@@ -287,17 +310,17 @@ def test_rotation_leaves_nothing_only_an_old_key_can_read(secrets, session, use_
     fresh(session)
     for row in session.execute(text(f"SELECT * FROM {TABLE}")).mappings():
         for column in ("a_number_enc", "notes_enc"):
-            assert row[column] is None or row[column].startswith(f"v1.{kid(new)}.")
-    assert rotate_keys(session, batch_size=3)["reencrypted"] == 0  # a second run has nothing to do
+            assert row[column] is None or row[column].startswith(f"v2.{kid(new)}.")
+    assert rotate(session, batch_size=3)["reencrypted"] == 0  # a second run has nothing to do
 
 
 def test_a_value_no_key_can_read_is_reported_not_hidden(secrets, session):
     good = add(session, notes="fine")
     bad = add(session, notes="will be damaged")
-    set_raw(session, bad, "notes_enc", "v1.AAAAAAAA.AAAA")
+    set_raw(session, bad, "notes_enc", "v2.AAAAAAAA.AAAA")
     errors: list[DecryptionError] = []
     fresh(session)
-    counts = rotate_keys(session, on_error=errors.append)
+    counts = rotate(session, on_error=errors.append)
     assert counts["undecryptable"] == 1 and counts["already_current"] == 1
     assert [(e.column, e.row_id) for e in errors] == [("notes_enc", str(bad))]
     assert reload(session, good).notes == "fine"
@@ -308,32 +331,39 @@ def test_rotation_does_not_overwrite_a_value_written_meanwhile(secrets, session,
     use_keys(old)
     secret_id = add(session, notes="before rotation")
     use_keys(new, old)
-    newer = crypto.encrypt_value("written meanwhile", crypto.associated_data(TABLE, "notes_enc", (secret_id,)),
-                                 crypto.keyring_for(app))
-    read_batches = crypto._batches
+    newer = sealing.encrypt_value("written meanwhile",
+                                  sealing.associated_data(TABLE, "notes_enc", raw(session, secret_id)["row_key"]),
+                                  sealing.keyring_for(app))
+    read_batches = rotation._batches
 
     def batches_then_a_write(s, target, size):
         for rows in read_batches(s, target, size):
             # Another writer changes the row after rotation read it.
             s.execute(text(f"UPDATE {TABLE} SET notes_enc = :v WHERE id = :id"), {"v": newer, "id": secret_id})
             yield rows
-    monkeypatch.setattr(crypto, "_batches", batches_then_a_write)
+    monkeypatch.setattr(rotation, "_batches", batches_then_a_write)
     fresh(session)
-    counts = rotate_keys(session)
+    counts = rotate(session)
     assert counts["skipped"] == 1 and counts["reencrypted"] == 1
     assert reload(session, secret_id).notes == "written meanwhile"
 
 
 # ----------------------------------------------------------------- blind indexes
 
+def a_number_index(value: str, keyring: Keyring, purpose: str = "a_number") -> str:
+    return blind_index(value, purpose, keyring, normalize=normalize_a_number)
+
+
 def test_blind_index_normalises_and_is_keyed():
     keyring, other = Keyring.from_config([new_key()]), Keyring.from_config([new_key()])
     forms = ["12345678", "012345678", "A-012-345-678", "a012 345 678", "A#012.345.678"]
-    assert len({blind_index(form, "a_number", keyring) for form in forms}) == 1
-    index = blind_index("12345678", "a_number", keyring)
-    assert index != blind_index("123456789", "a_number", keyring)
-    assert index != blind_index("12345678", "a_number", other)
-    assert index != blind_index("012345678", "worker_name", keyring)  # the purpose is part of the key
+    assert len({a_number_index(form, keyring) for form in forms}) == 1
+    index = a_number_index("12345678", keyring)
+    assert index != a_number_index("123456789", keyring)
+    assert index != a_number_index("12345678", other)
+    assert index != a_number_index("012345678", keyring, "worker_name")  # the purpose is part of the key
+    assert index != blind_index("12345678", "a_number", keyring)  # so is the normalisation
+    assert blind_index("Rosa  Delgado", "worker_name", keyring) == blind_index("rosadelgado", "worker_name", keyring)
     unkeyed = [hashlib.sha256(v.encode()).hexdigest() for v in ("12345678", "012345678", "A-012-345-678")]
     assert index not in unkeyed
     raw_key = keyring.keys[0][1]  # derived, not the encryption key itself
@@ -343,7 +373,7 @@ def test_blind_index_normalises_and_is_keyed():
 @pytest.mark.parametrize("bad", ["1234567", "1234567890", "A-12-34", "B12345678", "٠١٢٣٤٥٦٧٨"])
 def test_a_number_that_cannot_be_normalised_is_refused_without_echo(bad):
     with pytest.raises(ValueError) as caught:
-        blind_index(bad, "a_number", Keyring.from_config([new_key()]))
+        a_number_index(bad, Keyring.from_config([new_key()]))
     assert bad not in str(caught.value)
 
 
@@ -359,32 +389,99 @@ def test_lookup_finds_the_row_before_and_after_rotation(secrets, session, use_ke
     fresh(session)
     assert lookup() == [secret_id]
     fresh(session)
-    rotate_keys(session)
+    rotate(session)
     use_keys(new)
     fresh(session)
     assert lookup() == [secret_id]
-    assert raw(session, secret_id)["a_number_bidx"] == blind_index("12345678", "a_number")
+    assert raw(session, secret_id)["a_number_bidx"] == blind_index("12345678", "a_number",
+                                                                   normalize=normalize_a_number)
 
 
 # ----------------------------------------------------------------- the command line
 
-def test_keys_rotate_command_prints_one_json_object(secrets, session, use_keys, runner):
+def test_the_command_line_rotates_every_model_that_encrypts(app):
+    from coenforce.db import Base
+    from coenforce import models  # noqa: F401
+    assert encrypted_models(Base.registry) == [User]  # found by its EncryptedField, not listed by hand
+    assert encrypted_models(CryptoTestBase.registry) == [Secret]
+    assert set(fields_of(User)) == {"totp_secret"}
+
+
+def test_keys_rotate_command_prints_one_json_object(session, use_keys, runner, make_org, make_user):
     old, new = new_key(), new_key()
     use_keys(old)
-    secret_id = add(session, a_number="A-012-345-678", notes="a note")
-    use_keys(new, old)
+    agency = make_org("agency")
+    with_totp = make_user(agency, "investigator")
+    make_user(agency, "supervisor", two_factor=False)  # no secret: not counted
     fresh(session)
+    secret = session.get(User, with_totp.id).totp_secret
+    use_keys(new, old)
     result = runner.invoke(args=["keys", "rotate", "--batch-size", "1"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"rows": 1, "fields": 2, "reencrypted": 2, "already_current": 0,
-                                         "blind_indexes": 1, "skipped": 0, "undecryptable": 0}
-    assert raw(session, secret_id)["notes_enc"].startswith(f"v1.{kid(new)}.")
+    assert json.loads(result.stdout) == {"rows": 1, "fields": 1, "reencrypted": 1, "already_current": 0,
+                                         "blind_indexes": 0, "skipped": 0, "undecryptable": 0}
+    fresh(session)
+    stored = session.execute(text("SELECT totp_secret_enc FROM users WHERE id = :id"), {"id": with_totp.id}).scalar()
+    assert stored.startswith(f"v2.{kid(new)}.")
+    use_keys(new)
+    session.expunge_all()
+    assert session.get(User, with_totp.id).totp_secret == secret
 
-    set_raw(session, secret_id, "notes_enc", "v1.AAAAAAAA.AAAA")
+    fresh(session)
+    session.execute(text("UPDATE users SET totp_secret_enc = 'v2.AAAAAAAA.AAAA' WHERE id = :id"), {"id": with_totp.id})
+    session.commit()
     failed = runner.invoke(args=["keys", "rotate"])
     assert failed.exit_code == 1
     assert json.loads(failed.stdout)["undecryptable"] == 1
-    assert f"{TABLE}.notes_enc of row {secret_id}" in failed.stderr
+    assert f"users.totp_secret_enc of row {with_totp.id}" in failed.stderr
+    assert secret not in failed.output
+
+
+# ----------------------------------------------------------------- format v1 (bound to the row's id)
+
+def seal_v1(plaintext: str, key: str, column: str, row_id: int) -> str:
+    """A value as the earlier code sealed it, built from the documented format
+    (not from the code under test): AES-GCM, AD = JSON of the place and the id."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    raw_key = base64.urlsafe_b64decode(key)
+    ad = json.dumps(["coenforce-field", "v1", TABLE, column, [str(row_id)]]).encode()
+    nonce = os.urandom(12)
+    blob = nonce + AESGCM(raw_key).encrypt(nonce, plaintext.encode(), ad)
+    return f"v1.{kid(key)}.{base64.urlsafe_b64encode(blob).decode().rstrip('=')}"
+
+
+def test_v1_values_stay_readable_and_rotation_rewrites_them_as_v2(secrets, session, use_keys, app):
+    key = new_key()
+    use_keys(key)
+    first, second = add(session, label="a"), add(session, label="b")
+    set_raw(session, first, "notes_enc", seal_v1("written by the old code", key, "notes_enc", first))
+    set_raw(session, second, "notes_enc", seal_v1("another", key, "notes_enc", second))
+    assert reload(session, first).notes == "written by the old code"
+
+    # Bound to the id: moved to another row it fails, like a v2 value.
+    set_raw(session, second, "notes_enc", raw(session, first)["notes_enc"])
+    with pytest.raises(DecryptionError, match="authentication failed"):
+        reload(session, second).notes
+
+    fresh(session)
+    counts = rotate(session)
+    assert (counts["reencrypted"], counts["already_current"], counts["undecryptable"]) == (1, 0, 1)
+    assert raw(session, first)["notes_enc"].startswith(f"v2.{kid(key)}.")
+    assert reload(session, first).notes == "written by the old code"
+
+
+@pytest.mark.parametrize("relabel", [("v2", "v1"), ("v1", "v2")], ids=["v2-as-v1", "v1-as-v2"])
+def test_a_value_relabelled_with_the_other_version_fails(secrets, session, use_keys, relabel):
+    key = new_key()
+    use_keys(key)
+    secret_id = add(session, notes="current format")
+    if relabel[0] == "v1":
+        set_raw(session, secret_id, "notes_enc", seal_v1("old format", key, "notes_enc", secret_id))
+    stored = raw(session, secret_id)["notes_enc"]
+    assert stored.startswith(relabel[0] + ".")
+    set_raw(session, secret_id, "notes_enc", relabel[1] + stored[2:])
+    with pytest.raises(DecryptionError, match="authentication failed"):
+        reload(session, secret_id).notes
 
 
 # ----------------------------------------------------------------- purging
