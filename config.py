@@ -61,6 +61,21 @@ COMPLAINT_RESPONSE_LADDER = [
     {"name": "overdue", "at": "due+24h", "to": ["supervisors"], "repeat": "24h"},
 ]
 
+# Third-party complaints: the agency acknowledges (72 h by default), then decides
+# (14 days from receipt by default). The filing partner's points of contact hear
+# of a missed target too.
+THIRD_PARTY_ACK_LADDER = [
+    {"name": "received", "at": "start", "to": ["supervisors"]},
+    {"name": "reminder", "at": "due-24h", "to": ["supervisors"]},
+    {"name": "breach", "at": "due", "to": ["supervisors", "agency_admins", "partnership_contacts"]},
+    {"name": "overdue", "at": "due+24h", "to": ["supervisors"], "repeat": "24h"},
+]
+THIRD_PARTY_DECISION_LADDER = [
+    {"name": "reminder", "at": "due-72h", "to": ["supervisors"]},
+    {"name": "breach", "at": "due", "to": ["supervisors", "agency_admins", "partnership_contacts"]},
+    {"name": "overdue", "at": "due+168h", "to": ["supervisors", "agency_admins"], "repeat": "168h"},
+]
+
 
 class Config:
     ENV_NAME = "development"
@@ -104,8 +119,17 @@ class Config:
     # The retaliation clock.
     DEFAULT_RESPONSE_TARGET_HOURS = 48
     QUALIFYING_ACTIONS = ["employer_contacted", "anti_retaliation_notice", "site_visit", "tro_sought"]
-    ESCALATION_LADDERS = {"complaint_response": COMPLAINT_RESPONSE_LADDER}
+    ESCALATION_LADDERS = {"complaint_response": COMPLAINT_RESPONSE_LADDER,
+                          "third_party_ack": THIRD_PARTY_ACK_LADDER,
+                          "third_party_decision": THIRD_PARTY_DECISION_LADDER}
     ESCALATION_BATCH_SIZE = 500
+
+    # Third-party complaints: targets to acknowledge and to decide, from receipt.
+    THIRD_PARTY_ACK_HOURS = 72
+    THIRD_PARTY_DECISION_DAYS = 14
+    # Public intake: reports and receipt lookups per address (counted under a keyed hash).
+    PUBLIC_REPORT_RATE_LIMIT = "5 per hour"
+    PUBLIC_RECEIPT_RATE_LIMIT = "20 per hour"
 
     # Notices and the outbox.
     BASE_URL = "http://127.0.0.1:5000"
@@ -140,6 +164,9 @@ class Config:
         settings["SESSION_IDLE_MINUTES"] = _int_env("COENFORCE_SESSION_IDLE_MINUTES", cls.SESSION_IDLE_MINUTES)
         settings["SESSION_ABSOLUTE_HOURS"] = _int_env("COENFORCE_SESSION_ABSOLUTE_HOURS", cls.SESSION_ABSOLUTE_HOURS)
         settings["PERMANENT_SESSION_LIFETIME"] = settings["SESSION_ABSOLUTE_HOURS"] * 3600
+        settings["THIRD_PARTY_ACK_HOURS"] = _int_env("COENFORCE_THIRD_PARTY_ACK_HOURS", cls.THIRD_PARTY_ACK_HOURS)
+        settings["THIRD_PARTY_DECISION_DAYS"] = _int_env("COENFORCE_THIRD_PARTY_DECISION_DAYS",
+                                                         cls.THIRD_PARTY_DECISION_DAYS)
         return settings
 
     @classmethod

@@ -38,9 +38,10 @@ def create():
         now = now.replace(tzinfo=None)
     with engine.begin() as conn:
         new_id = conn.execute(text(
-            "INSERT INTO complaints (agency_id, filed_by_org_id, employer_name, description, language, "
-            "workers_affected, received_at, status, created_at) VALUES (:agency, :agency, :employer, :description, "
+            "INSERT INTO complaints (agency_id, filed_by_org_id, employer_name, employer_key, description, language, "
+            "workers_affected, received_at, status, created_at) VALUES (:agency, :agency, :employer, :key, :description, "
             "'en', 1, :now, 'open', :now) RETURNING id"),
-            {"agency": AGENCY_ID, "employer": body["employer_name"], "description": body["description"],
+            {"agency": AGENCY_ID, "employer": body["employer_name"], "key": body["employer_name"].lower(),
+             "description": body["description"],
              "now": now}).scalar_one()
     return jsonify({"id": new_id}), 201

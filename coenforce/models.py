@@ -9,5 +9,6 @@ from coenforce.escalation.models import Deadline, EscalationStep  # noqa: F401
 from coenforce.notify.models import Notice  # noqa: F401
 from coenforce.partners.models import Organization, Partnership, User  # noqa: F401
 from coenforce.security.models import ApiToken, RecoveryCode, UserSession  # noqa: F401
+from coenforce.thirdparty.models import EmployerEvidence, ReportViolation, ThirdPartyReport  # noqa: F401
 
 metadata = Base.metadata

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from config import Config
+
 from coenforce import create_app
 from coenforce.db import db
 from coenforce.escalation.service import ladder_for
@@ -73,7 +75,8 @@ def test_registration_belongs_to_each_app_not_to_the_process(database_url, froze
     quick = [dict(rung) for rung in COMPLAINT_RESPONSE_LADDER]
     quick[-1] = {**quick[-1], "repeat": "1h"}
     plain = create_app({"DATABASE_URL": database_url})
-    hourly = create_app({"DATABASE_URL": database_url, "ESCALATION_LADDERS": {"complaint_response": quick}})
+    hourly = create_app({"DATABASE_URL": database_url,
+                         "ESCALATION_LADDERS": {**Config.ESCALATION_LADDERS, "complaint_response": quick}})
     try:
         with plain.app_context():
             plain_repeat = ladder_for("complaint_response").rungs[-1].repeat
@@ -90,8 +93,14 @@ def test_a_ladder_no_module_uses_stops_the_app(database_url):
     from config import COMPLAINT_RESPONSE_LADDER, ConfigError
     with pytest.raises(ConfigError, match="'raid_tasks'.*no module registers"):
         create_app({"DATABASE_URL": database_url,
-                    "ESCALATION_LADDERS": {"complaint_response": COMPLAINT_RESPONSE_LADDER,
-                                           "raid_tasks": COMPLAINT_RESPONSE_LADDER}})
+                    "ESCALATION_LADDERS": {**Config.ESCALATION_LADDERS, "raid_tasks": COMPLAINT_RESPONSE_LADDER}})
+
+
+def test_a_module_without_its_ladder_stops_the_app(database_url):
+    from config import ConfigError
+    ladders = {k: v for k, v in Config.ESCALATION_LADDERS.items() if k != "third_party_decision"}
+    with pytest.raises(ConfigError, match="no ladder for the deadline kind 'third_party_decision'"):
+        create_app({"DATABASE_URL": database_url, "ESCALATION_LADDERS": ladders})
 
 
 def test_api_errors_speak_the_callers_language(world, api):

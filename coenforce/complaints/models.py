@@ -47,6 +47,8 @@ class Complaint(Base):
     filed_by_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     filed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     employer_name: Mapped[str] = mapped_column(String(200), index=True)
+    # employers.employer_key(employer_name): the strategic queue groups one employer's spellings.
+    employer_key: Mapped[str] = mapped_column(String(200), index=True, default="")
     worksite_address: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
     labor_dispute: Mapped[str | None] = mapped_column(Text)

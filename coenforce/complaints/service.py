@@ -26,12 +26,15 @@ from coenforce.complaints.schemas import (
     ShareIn,
 )
 from coenforce.complaints.types import ActionType, ComplaintStatus
+from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
 from coenforce.escalation import ClockState, Deadline, clock_reading
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import AGENCY_ROLES, Organization, Partnership, PartnershipStatus, Role, User
+from coenforce.partners.service import agencies_working_with, agency_chosen, reachable
 from coenforce.schemas import Page
 from coenforce.security import policy
+from coenforce.thirdparty import queue as strategic_queue
 from coenforce.validation import Conflict, NotAllowed, NotFound, ValidationError
 
 
@@ -174,12 +177,7 @@ def partnerships_of(session: Session, complaint: Complaint) -> list[Partnership]
 
 def agency_choices(session: Session, user: User) -> list[Organization]:
     """Agencies `user` may file a complaint with (a partner: those of its active partnerships)."""
-    if user.is_agency_staff:
-        return [user.organization]
-    return list(session.scalars(
-        select(Organization).join(Partnership, Partnership.agency_id == Organization.id)
-        .where(Partnership.partner_id == user.organization_id, Partnership.status == PartnershipStatus.ACTIVE)
-        .order_by(Organization.name)))
+    return agencies_working_with(session, user)
 
 
 def assignable_staff(session: Session, agency_id: int) -> list[User]:
@@ -205,15 +203,7 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
     """Take a retaliation complaint and start its response clock."""
     if not policy.allowed(user, "complaint.create"):
         raise NotAllowed()
-    agencies = {a.id: a for a in agency_choices(session, user)}
-    if data.agency_id is None and len(agencies) == 1:
-        agency = next(iter(agencies.values()))
-    elif data.agency_id is None:
-        raise ValidationError({"agency_id": _l("This field is required.")})
-    elif data.agency_id not in agencies:
-        raise ValidationError({"agency_id": _l("Choose an agency your organization works with.")})
-    else:
-        agency = agencies[data.agency_id]
+    agency = agency_chosen(agency_choices(session, user), data.agency_id)
     shared_with = _partners_of(session, agency, data.shared_with)
     if user.role == Role.LIAISON and user.organization_id not in shared_with:
         shared_with.append(user.organization_id)  # the filing partner always follows its case
@@ -222,7 +212,8 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
     received_at = data.received_at or now
     complaint = Complaint(
         agency_id=agency.id, filed_by_org_id=user.organization_id, filed_by_user_id=user.id,
-        employer_name=data.employer_name, worksite_address=data.worksite_address, description=data.description,
+        employer_name=data.employer_name, employer_key=employer_key(data.employer_name),
+        worksite_address=data.worksite_address, description=data.description,
         labor_dispute=data.labor_dispute, language=data.language, workers_affected=data.workers_affected,
         received_at=received_at, status=ComplaintStatus.OPEN, created_at=now,
         retaliation=[ComplaintRetaliation(type=t) for t in data.retaliation_types],
@@ -240,6 +231,9 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
     # damages yet: say so, rather than have the response query for them.
     for name, value in (("deadline", deadline), ("actions", []), ("damage_items", [])):
         set_committed_value(complaint, name, value)
+    # A retaliation complaint is evidence against its employer in the strategic queue.
+    strategic_queue.note_complaint(session, agency.id, complaint.employer_key, complaint.employer_name,
+                                   complaint.workers_affected, received_at)
     return complaint
 
 
@@ -374,24 +368,9 @@ def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[lis
     for row in session.execute(select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
                                .where(ComplaintShare.complaint_id.in_(ids))):
         shares[row.complaint_id].append(row.partner_id)
-    agencies = {case.agency_id for case in cases.values()}
-    partners = {p for partner_ids in shares.values() for p in partner_ids}
-    assignees = {case.assignee_id for case in cases.values() if case.assignee_id}
-    # Each partnership's two points of contact, for the urgent rungs.
-    contacts: dict[tuple[int, int], list[int]] = {}
-    for row in session.execute(select(Partnership.agency_id, Partnership.partner_id, Partnership.agency_contact_id,
-                                      Partnership.partner_contact_id)
-                               .where(Partnership.agency_id.in_(agencies), Partnership.partner_id.in_(partners))):
-        contacts[(row.agency_id, row.partner_id)] = [c for c in (row.agency_contact_id, row.partner_contact_id) if c]
-    named = {c for pair in contacts.values() for c in pair}
-    users = session.execute(select(User.id, User.organization_id, User.role).where(User.active.is_(True), or_(
-        and_(User.organization_id.in_(agencies), User.role.in_((Role.SUPERVISOR, Role.AGENCY_ADMIN))),
-        and_(User.organization_id.in_(partners), User.role == Role.LIAISON),
-        User.id.in_(assignees | named)))).all()
-    active = {user.id for user in users}
-    by_role: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for user in users:
-        by_role[(user.organization_id, user.role)].append(user.id)
+    people = reachable(session, {case.agency_id for case in cases.values()},
+                       {p for partner_ids in shares.values() for p in partner_ids}, liaisons=True,
+                       people={case.assignee_id for case in cases.values() if case.assignee_id})
 
     resolved = []
     for deadline, rung in items:
@@ -399,23 +378,23 @@ def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[lis
         if case is None or (rung.only_if == "unassigned" and case.assignee_id is not None):
             resolved.append([])
             continue
-        assignee = case.assignee_id if case.assignee_id in active else None
-        supervisors = by_role[(case.agency_id, Role.SUPERVISOR)]
-        people: list[int] = []
+        assignee = case.assignee_id if case.assignee_id in people.active else None
+        supervisors = people.of(case.agency_id, Role.SUPERVISOR)
+        found: list[int] = []
         for group in rung.to:
             if group == "supervisors":
-                people += supervisors
+                found += supervisors
             elif group == "agency_admins":
-                people += by_role[(case.agency_id, Role.AGENCY_ADMIN)]
+                found += people.of(case.agency_id, Role.AGENCY_ADMIN)
             elif group == "assignee" and assignee is not None:
-                people.append(assignee)
+                found.append(assignee)
             elif group == "assignee_or_supervisors":
-                people += [assignee] if assignee is not None else supervisors
+                found += [assignee] if assignee is not None else supervisors
             elif group == "partner_liaisons":
                 for partner_id in sorted(shares[case.id]):
-                    people += by_role[(partner_id, Role.LIAISON)]
+                    found += people.of(partner_id, Role.LIAISON)
             elif group == "partnership_contacts":
                 for partner_id in sorted(shares[case.id]):
-                    people += [c for c in contacts.get((case.agency_id, partner_id), []) if c in active]
-        resolved.append(people)
+                    found += people.contacts_of(case.agency_id, partner_id)
+        resolved.append(found)
     return resolved

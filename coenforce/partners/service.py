@@ -1,9 +1,12 @@
 """Creating organizations, people and partnerships (CLI and admin pages)."""
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coenforce import clock
@@ -171,3 +174,68 @@ def change_partnership(session: Session, user: User, partnership: Partnership, d
         set_contact(session, user, partnership, OrgKind.PARTNER, ContactIn(contact_id=data.partner_contact_id))
     if "status" in given and data.status is not None:
         set_status(session, user, partnership, PartnershipStatusIn(status=data.status))
+
+
+def agencies_working_with(session: Session, user: User) -> list[Organization]:
+    """Agencies `user` may file with: staff their own; a partner those of its active partnerships."""
+    if user.is_agency_staff:
+        return [user.organization]
+    return list(session.scalars(
+        select(Organization).join(Partnership, Partnership.agency_id == Organization.id)
+        .where(Partnership.partner_id == user.organization_id, Partnership.status == PartnershipStatus.ACTIVE)
+        .order_by(Organization.name)))
+
+
+def agency_chosen(agencies: list[Organization], agency_id: int | None,
+                  refusal=_l("Choose an agency your organization works with.")) -> Organization:
+    """The agency named by `agency_id` among `agencies`; the only one when none is named."""
+    if agency_id is None and len(agencies) == 1:
+        return agencies[0]
+    if agency_id is None:
+        raise ValidationError({"agency_id": _l("This field is required.")})
+    chosen = next((a for a in agencies if a.id == agency_id), None)
+    if chosen is None:
+        raise ValidationError({"agency_id": refusal})
+    return chosen
+
+
+# ---------------------------------------------------------------- who a notice can reach
+
+@dataclass
+class Reachable:
+    """The active people a batch of notices can go to, grouped for recipient callbacks."""
+
+    by_role: dict[tuple[int, str], list[int]]
+    contacts: dict[tuple[int, int], list[int]]  # (agency, partner) -> the active points of contact
+    active: set[int]
+
+    def of(self, organization_id: int, role: Role) -> list[int]:
+        return self.by_role.get((organization_id, role), [])
+
+    def contacts_of(self, agency_id: int, partner_id: int) -> list[int]:
+        return self.contacts.get((agency_id, partner_id), [])
+
+
+def reachable(session: Session, agencies: set[int], partners: set[int], *, liaisons: bool = False,
+              people: set[int] = frozenset()) -> Reachable:
+    """Two queries for many notices: the points of contact of the partnerships
+    between `agencies` and `partners`, then the active supervisors and admins of
+    the agencies, the liaisons of the partners (if asked), those contacts and
+    `people` by id."""
+    named: dict[tuple[int, int], list[int]] = {}
+    if agencies and partners:
+        for row in session.execute(select(Partnership.agency_id, Partnership.partner_id, Partnership.agency_contact_id,
+                                          Partnership.partner_contact_id)
+                                   .where(Partnership.agency_id.in_(agencies), Partnership.partner_id.in_(partners))):
+            named[(row.agency_id, row.partner_id)] = [c for c in (row.agency_contact_id, row.partner_contact_id) if c]
+    wanted = [and_(User.organization_id.in_(agencies), User.role.in_((Role.SUPERVISOR, Role.AGENCY_ADMIN))),
+              User.id.in_(set(people) | {c for pair in named.values() for c in pair})]
+    if liaisons:
+        wanted.append(and_(User.organization_id.in_(partners), User.role == Role.LIAISON))
+    rows = session.execute(select(User.id, User.organization_id, User.role)
+                           .where(User.active.is_(True), or_(*wanted))).all()
+    by_role: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for row in rows:
+        by_role[(row.organization_id, row.role)].append(row.id)
+    active = {row.id for row in rows}
+    return Reachable(dict(by_role), {pair: [c for c in ids if c in active] for pair, ids in named.items()}, active)

@@ -13,6 +13,7 @@ from coenforce.audit.models import AuditEntry
 from coenforce.complaints.models import Complaint, ComplaintShare
 from coenforce.notify.models import Notice
 from coenforce.partners.models import AGENCY_ROLES, PARTNER_ROLES, Partnership, Role, User
+from coenforce.thirdparty.models import EmployerEvidence, ThirdPartyReport
 
 _ADMINS = {Role.AGENCY_ADMIN}
 _LEADS = {Role.AGENCY_ADMIN, Role.SUPERVISOR}
@@ -29,6 +30,13 @@ _ROLES = {
     "complaint.share": AGENCY_ROLES,
     "complaint.close": _LEADS,
     "cases.aggregates": {Role.ORGANIZER},
+    # Third-party complaints: partners report employers; the agency acknowledges and decides.
+    "thirdparty.view": AGENCY_ROLES | {Role.LIAISON},
+    "thirdparty.create": AGENCY_ROLES | {Role.LIAISON},
+    "thirdparty.acknowledge": AGENCY_ROLES,
+    "thirdparty.decide": _LEADS,
+    "strategic.view": AGENCY_ROLES,
+    "strategic.investigate": _LEADS,
     # Every member of a partnership sees it and its points of contact (staff, never workers).
     "partnership.view": AGENCY_ROLES | PARTNER_ROLES,
     "partnership.manage": _ADMINS,
@@ -61,6 +69,23 @@ def complaint_scope(user: User) -> ColumnElement[bool]:
         return Complaint.agency_id == user.organization_id
     shared = select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == user.organization_id)
     return or_(Complaint.filed_by_org_id == user.organization_id, Complaint.id.in_(shared))
+
+
+def report_scope(user: User) -> ColumnElement[bool]:
+    """Third-party reports: agency staff their agency's; a liaison those its
+    organization filed (public reports are the agency's alone)."""
+    if not allowed(user, "thirdparty.view"):
+        return false()
+    if user.is_agency_staff:
+        return ThirdPartyReport.agency_id == user.organization_id
+    return ThirdPartyReport.filed_by_org_id == user.organization_id
+
+
+def evidence_scope(user: User) -> ColumnElement[bool]:
+    """The strategic queue's employers: the agency's own."""
+    if not allowed(user, "strategic.view"):
+        return false()
+    return EmployerEvidence.agency_id == user.organization_id
 
 
 def partnership_scope(user: User) -> ColumnElement[bool]:

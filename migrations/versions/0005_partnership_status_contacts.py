@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0003'  # FIXME: 0004 once the row-key migration lands
+down_revision = '0003'  # 0004 was never used
 branch_labels = None
 depends_on = None
 

@@ -138,6 +138,34 @@ ROUTES = [
           api=True),
     Route("partners_api.change", "PATCH", "/api/v1/partnerships/{partnership}",
           partnership_api({"agency_admin"}, 422), {"agency_contact_id": 999999}, api=True, per_context=True),
+    # Third-party complaints: a report of the agency ("unshared"), one its partner filed ("shared"),
+    # another agency's ("other"); the same tenancy rule as complaints.
+    Route("thirdparty.index", "GET", "/third-party/", page(STAFF_AND_LIAISON, 200)),
+    Route("thirdparty.new", "GET", "/third-party/new", page(STAFF_AND_LIAISON, 200)),
+    Route("thirdparty.new", "POST", "/third-party/new", page(STAFF_AND_LIAISON, 422)),
+    Route("thirdparty.detail", "GET", "/third-party/{report}", complaint_page(STAFF_AND_LIAISON, 200),
+          per_context=True),
+    Route("thirdparty.acknowledge", "POST", "/third-party/{report}/acknowledge", complaint_page(AGENCY, 302),
+          per_context=True),
+    Route("thirdparty.decide", "POST", "/third-party/{report}/decision",
+          complaint_page({"agency_admin", "supervisor"}, 422), per_context=True),
+    Route("strategic.ranked", "GET", "/strategic/", page(AGENCY, 200)),
+    Route("strategic.investigate", "POST", "/strategic/investigate", page({"agency_admin", "supervisor"}, 303)),
+    # The public intake answers everyone, signed in or not; an empty form is refused.
+    Route("public.report", "GET", "/report/", lambda r, c: 200),
+    Route("public.report", "POST", "/report/", lambda r, c: 422),
+    Route("public.status", "GET", "/report/status", lambda r, c: 200),
+    Route("public.status", "POST", "/report/status", lambda r, c: 422),
+    Route("thirdparty_api.create", "POST", "/api/v1/third-party-complaints",
+          lambda r, c: 401 if r == "anonymous" else 422 if r in STAFF_AND_LIAISON else 403, api=True),
+    Route("thirdparty_api.index", "GET", "/api/v1/third-party-complaints",
+          lambda r, c: 401 if r == "anonymous" else 200, api=True),
+    Route("thirdparty_api.show", "GET", "/api/v1/third-party-complaints/{report}",
+          complaint_api(STAFF_AND_LIAISON, 200), api=True, per_context=True),
+    Route("thirdparty_api.acknowledge", "POST", "/api/v1/third-party-complaints/{report}/acknowledge",
+          complaint_api(AGENCY, 409), api=True, per_context=True),
+    Route("thirdparty_api.decide", "POST", "/api/v1/third-party-complaints/{report}/decision",
+          complaint_api({"agency_admin", "supervisor"}, 422), api=True, per_context=True),
     Route("security.logout", "POST", "/logout", lambda r, c: 302, last=True),
 ]
 
@@ -154,14 +182,23 @@ def test_the_matrix_covers_every_route(app):
 def records(world, make_complaint, session):
     """One complaint per context, a notice of each agency, a colleague and a stranger."""
     from coenforce.notify.models import Notice
+    from coenforce.schemas import parse
+    from coenforce.thirdparty.schemas import ReportIn
+    from coenforce.thirdparty.service import file_report
     from sqlalchemy import select
     unshared = make_complaint(world.investigator, employer_name="Unshared")
     shared = make_complaint(world.investigator, employer_name="Shared", shared_with=[world.partner.id])
     other = make_complaint(world.other_investigator, employer_name="Other agency's")
+    reports = {ctx: file_report(session, user, parse(ReportIn, {
+        "employer_name": f"Reported {ctx}", "violation_types": ["wage_theft"], "description": "Unpaid wages."})).id
+        for ctx, user in (("unshared", world.investigator), ("shared", world.liaison),
+                          ("other", world.other_liaison))}
+    session.commit()
     notice = {org: session.scalars(select(Notice).where(Notice.organization_id == org)).first().id
               for org in (world.agency.id, world.other_agency.id)}
     return {
         "complaint": {"unshared": unshared.id, "shared": shared.id, "other": other.id},
+        "report": reports,
         "notice": {"unshared": notice[world.agency.id], "shared": notice[world.agency.id],
                    "other": notice[world.other_agency.id]},
         "user": {"unshared": world.investigator.id, "shared": world.investigator.id,
