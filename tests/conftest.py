@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 
 import pyotp
 import pytest
-from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -117,17 +116,13 @@ def frozen():
 class IsolatedClient(FlaskClient):
     """A test client whose every request runs in an app context of its own,
     as in production, even while the test holds one open for service calls:
-    nothing in `g` (the db session, the locale, the user) leaks between requests."""
+    nothing in `g` (the db session, the locale, the user) leaks between
+    requests. The request reuses the context pushed here (same app), and
+    leaving it runs the app's teardown, which closes the request's session."""
 
     def open(self, *args, **kwargs):
-        held = _cv_app.get(None)
-        if held is None:
+        with self.application.app_context():
             return super().open(*args, **kwargs)
-        held.pop()
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            held.push()
 
 
 @pytest.fixture

@@ -293,53 +293,108 @@ def test_twenty_concurrent_writers_leave_one_unforked_chain(app, session, world)
     assert result.ok and result.checked == 100
 
 
+def _advisory_waiters(session) -> int:
+    """Transactions queued on the audit append lock (a bigint advisory lock
+    shows as classid = high 32 bits, objid = low 32 bits)."""
+    return session.scalar(text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND classid = :high AND objid = :low AND database = (SELECT oid FROM pg_database "
+        "WHERE datname = current_database())"), {"high": service.LOCK_ID >> 32, "low": service.LOCK_ID & 0xFFFFFFFF})
+
+
+def _race(app, world, hook):
+    """Two writers in threads, released together by a barrier, each appending
+    one entry in its own session; `hook(n, prev_hash)` runs inside record()
+    after the head was read and before the insert. Returns what each writer
+    read as the head, what it committed, and the errors."""
+    actors = [world.investigator.id, world.supervisor.id]
+    start = threading.Barrier(2)
+    read: dict[int, str] = {}
+    committed: dict[int, int] = {}
+    errors: dict[int, BaseException] = {}
+    real_hash = service.entry_hash
+    writer = threading.local()
+
+    def hooked_hash(key, prev_hash, fields):
+        read[writer.n] = prev_hash
+        hook(writer.n, prev_hash)
+        return real_hash(key, prev_hash, fields)
+
+    def write(n: int) -> None:
+        writer.n = n
+        try:
+            with app.app_context():
+                session = db.new_session(app)
+                try:
+                    actor = session.get(User, actors[n])
+                    session.commit()
+                    start.wait(timeout=30)
+                    committed[n] = record(session, actor, "complaint.view", "complaint", 500 + n).seq
+                    session.commit()
+                finally:
+                    session.close()
+        except BaseException as exc:  # reported to the test: a thread's failure must fail it
+            errors[n] = exc
+
+    service.entry_hash = hooked_hash
+    try:
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        service.entry_hash = real_hash
+    assert not any(t.is_alive() for t in threads), "a writer hung"
+    return read, committed, errors
+
+
 @pytest.mark.postgresql_only
-def test_without_the_lock_the_unique_seq_still_stops_a_fork(app, session, world, monkeypatch):
-    """Last line of defence: with the advisory lock gone, racing writers fail
-    on the unique seq instead of forking the chain."""
+def test_without_the_lock_racing_writers_fail_on_the_unique_seq_and_never_fork(app, session, world, monkeypatch):
+    """Last line of defence. The lock is taken away and both writers are held
+    after reading the head until both have read it: the race is certain, and
+    the second insert must fail on the unique seq instead of forking the chain."""
     monkeypatch.setattr(service, "_serialize_appends", lambda session: None)
-    errors = _writers(app, world, count=20, each=5)
-    assert all(isinstance(e, IntegrityError) for e in errors), errors
+    both_read = threading.Barrier(2)
+    read, committed, errors = _race(app, world, lambda n, prev: both_read.wait(timeout=30))
+    assert read[0] == read[1] == GENESIS, "both writers read the same head: the race happened"
+    assert len(committed) == 1 and len(errors) == 1, (committed, errors)
+    assert isinstance(next(iter(errors.values())), IntegrityError)
     entries = chain(session)
-    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert [e.seq for e in entries] == [1] and entries[0].record_id == 500 + next(iter(committed))
     assert verdict(session).ok
 
 
 @pytest.mark.postgresql_only
-def test_a_writer_waits_for_the_one_holding_the_append_lock(app, session, world):
-    holder = db.new_session(app)
-    record(holder, world.admin, "complaint.view", "complaint", 1)  # holds the lock until commit
-    done: list[int] = []
-    errors: list[BaseException] = []
+def test_concurrent_writers_queue_on_the_append_lock_and_never_fork(app, session, world):
+    """Both writers start together; the first to hold the lock stays inside
+    record() until the database shows the other one waiting for that lock:
+    they overlapped for certain, and the chain is still one line."""
+    observed: list[int] = []
 
-    def second():
+    def first_holds_until_the_other_waits(n, prev_hash):
+        if observed:
+            return  # the second writer, let through after the first committed
+        watcher = db.new_session(app)
         try:
-            with app.app_context():
-                other = db.new_session(app)
-                try:
-                    done.append(record(other, world.investigator, "complaint.view", "complaint", 2).seq)
-                    other.commit()
-                finally:
-                    other.close()
-        except BaseException as exc:
-            errors.append(exc)
+            for _ in range(1000):  # polls the database for a state, not the clock
+                waiting = _advisory_waiters(watcher)
+                watcher.rollback()
+                if waiting:
+                    break
+                walltime.sleep(0.01)
+            observed.append(waiting)
+        finally:
+            watcher.close()
 
-    thread = threading.Thread(target=second)
-    thread.start()
-    waiting = 0
-    for _ in range(200):  # until the second writer is queued on the advisory lock
-        fresh(session)
-        waiting = session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
-        if waiting:
-            break
-        walltime.sleep(0.05)
-    session.rollback()
-    assert waiting == 1 and not done
-    holder.commit()
-    holder.close()
-    thread.join(30)
+    read, committed, errors = _race(app, world, first_holds_until_the_other_waits)
     assert not errors, errors
-    assert done == [2] and verdict(session).ok
+    assert observed == [1], "the second writer waited on the first one's lock"
+    assert sorted(committed.values()) == [1, 2]
+    first, second = chain(session)
+    assert read[[n for n, seq in committed.items() if seq == 1][0]] == GENESIS
+    assert read[[n for n, seq in committed.items() if seq == 2][0]] == first.hash  # read after the first committed
+    assert second.prev_hash == first.hash and verdict(session).ok
 
 
 # ----------------------------------------------------------------- the page
