@@ -6,6 +6,7 @@ from coenforce.complaints.models import (  # noqa: F401
 )
 from coenforce.db import Base
 from coenforce.escalation.models import Deadline, EscalationStep  # noqa: F401
+from coenforce.legal.models import Consulate, LegalProvider, ProviderCounty, ProviderLanguage  # noqa: F401
 from coenforce.notify.models import Notice  # noqa: F401
 from coenforce.partners.models import Organization, Partnership, User  # noqa: F401
 from coenforce.security.models import ApiToken, RecoveryCode, UserSession  # noqa: F401

@@ -195,6 +195,13 @@ def after_0009(conn):
             run(conn, "UPDATE users SET row_key = :k WHERE id = 2", k=keys[0])
 
 
+def after_0010(conn):
+    # On SQLite organizations is rebuilt to gain its region: its rows keep their ids and values.
+    rows = run(conn, "SELECT id, name, kind, region FROM organizations ORDER BY id").all()
+    assert [tuple(r) for r in rows] == [(1, "Agency", "agency", None), (2, "Partner", "partner", None)]
+    assert run(conn, "SELECT organization_id FROM users WHERE id = 2").scalar() == 1
+
+
 # What each revision changes, as (write before, check after). A new revision
 # needs its entry here: the test below fails on a revision without one.
 STEPS = {
@@ -206,6 +213,7 @@ STEPS = {
     "0007": (before_0007, after_0007),
     "0008": (before_0008, after_0008),
     "0009": (before_0009, after_0009),
+    "0010": (None, after_0010),
 }
 
 

@@ -45,6 +45,8 @@ class Organization(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     # Hours within which an agency commits to a first qualifying response.
     response_target_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # Agencies: the US state (USPS code) they work in, to pick a consulate (legal directory).
+    region: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     users: Mapped[list["User"]] = relationship(back_populates="organization")
