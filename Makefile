@@ -37,11 +37,17 @@ seed: migrate
 	$(FLASK) seed-demo
 
 ## run: migrate, seed the demo once, and serve the app with its scheduler on :5000
+## Both run in the background and the shell waits for them: `wait` returns at once on
+## Ctrl-C or a TERM (which make passes on), so the trap stops both and waits for the
+## scheduler to finish its sends. A background job ignores Ctrl-C, hence TERM.
+PORT ?= 5000
 run: seed
-	@echo "Starting the scheduler and the web server on http://127.0.0.1:5000 (Ctrl-C stops both)"
+	@echo "Starting the scheduler and the web server on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
 	@$(FLASK) scheduler & SCHED=$$!; \
-	trap 'kill $$SCHED 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload & WEB=$$!; \
+	trap 'trap "" INT TERM; kill -TERM $$WEB $$SCHED 2>/dev/null; wait; exit 0' INT TERM; \
+	wait $$WEB; status=$$?; \
+	kill -TERM $$SCHED 2>/dev/null; wait $$SCHED; exit $$status
 
 ## test: the whole suite on SQLite, then on PostgreSQL when COENFORCE_TEST_DATABASE_URL is set
 test: install

@@ -190,8 +190,8 @@ def register_commands(app: Flask) -> None:
     def scheduler():
         """Run the escalation tick and the dispatcher until stopped."""
         from coenforce.scheduler import build_scheduler
-        click.echo("scheduler running: tick every %ss, dispatch every %ss" % (
-            current_app.config["SCHEDULER_TICK_SECONDS"], current_app.config["SCHEDULER_DISPATCH_SECONDS"]))
+        click.echo("scheduler running: tick every %ss, %s senders dispatching as notices arrive" % (
+            current_app.config["SCHEDULER_TICK_SECONDS"], current_app.config["DISPATCH_SENDERS"]))
         try:
             build_scheduler(current_app._get_current_object()).start()
         except (KeyboardInterrupt, SystemExit):

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, current_app, g
+import logging
+
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("coenforce.db")
+
+# Requests that read: on SQLite their transactions begin DEFERRED and take no write
+# lock unless they write (see Database.session).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -75,8 +84,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):
             # BEGIN IMMEDIATE takes the write lock up front: a transaction that
             # reads and then writes can never fail half-way on a lock upgrade,
-            # and two escalation ticks are serialized by the database. A
-            # connection may ask for a plain deferred BEGIN (read-mostly tools).
+            # and two escalation ticks are serialized by the database. Readers
+            # (GET requests, the dispatcher, read-mostly tools) ask for a plain
+            # deferred BEGIN, so they never wait for, or block, a writer.
             mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
             conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
@@ -101,6 +111,8 @@ class Database:
         # Closed after every request, and at the end of other app contexts.
         app.teardown_request(self._close_session)
         app.teardown_appcontext(self._close_session)
+        if engine.dialect.name == "sqlite":
+            app.register_error_handler(OperationalError, self._read_request_lost_upgrade)
 
     @staticmethod
     def engine_for(app: Flask) -> Engine:
@@ -116,10 +128,38 @@ class Database:
 
     @property
     def session(self) -> Session:
-        """The session of the current app context."""
+        """The session of the current app context.
+
+        On SQLite a request that reads (GET, HEAD) begins its transactions
+        DEFERRED: it takes no write lock, so reads never queue behind writers.
+        Every other request, and the CLI, begins IMMEDIATE and holds the one
+        write lock for its (short) transaction.
+        """
         if "db_session" not in g:
-            g.db_session = self.new_session()
+            begin = "IMMEDIATE"
+            if has_request_context() and request.method in READ_METHODS:
+                begin = g.get("db_sqlite_begin", "DEFERRED")
+            g.db_session = self.new_session(sqlite_begin=begin)
         return g.db_session
+
+    def _read_request_lost_upgrade(self, exc: OperationalError):
+        """A GET that writes after reading (a session touch, an audited view) cannot
+        upgrade a DEFERRED transaction once another connection has committed: SQLite
+        says "database is locked" at once. Its writes were rolled back, so the
+        request runs once more, this time holding the write lock from the start."""
+        if not (has_request_context() and request.method in READ_METHODS and "locked" in str(exc.orig)
+                and g.get("db_sqlite_begin") is None):
+            raise exc
+        log.info("read request %s lost a lock upgrade; running it again as a writer", request.url_rule)
+        self._close_session(None)
+        for key in ("user_session", "_login_user"):  # loaded through the session just closed
+            g.pop(key, None)
+        g.db_sqlite_begin = "IMMEDIATE"
+        app = current_app._get_current_object()
+        response = app.preprocess_request()
+        if response is None:
+            response = app.dispatch_request()
+        return response
 
     @staticmethod
     def _close_session(_exc) -> None:

@@ -10,6 +10,7 @@ from coenforce import clock
 from coenforce.enums import SubjectType
 from coenforce.notify.models import REQUEUEABLE, Notice, NoticeStatus
 from coenforce.notify.schemas import NoticeFilter
+from coenforce.notify.service import wake_dispatcher
 from coenforce.partners.models import User
 from coenforce.schemas import Page
 from coenforce.security import policy
@@ -29,6 +30,7 @@ def requeue(session: Session, user: User, notice_id: int) -> Notice:
     notice.claimed_by = None
     notice.lease_expires_at = None
     session.flush()
+    wake_dispatcher(session)
     return notice
 
 

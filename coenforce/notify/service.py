@@ -59,8 +59,11 @@ def enqueue_many(session: Session, rows: list[dict]) -> set[str]:
     # The unique dedupe key makes a second tick, or a second process, a no-op;
     # RETURNING says which rows went in (rowcount is not reliable here on psycopg).
     if session.get_bind().dialect.name == "postgresql":
-        return set(session.execute(_INSERT_MANY, {"rows": json.dumps(rows), "status": NoticeStatus.PENDING.value,
-                                                  "now": now}).scalars())
+        inserted = set(session.execute(_INSERT_MANY, {"rows": json.dumps(rows), "status": NoticeStatus.PENDING.value,
+                                                      "now": now}).scalars())
+        if inserted:
+            wake_dispatcher(session)
+        return inserted
     table = Notice.__table__
     stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key)
     full = [dict(row, status=NoticeStatus.PENDING.value, attempts=0, next_attempt_at=now, created_at=now)
@@ -82,6 +85,18 @@ _INSERT_MANY = text("""
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING dedupe_key
 """)
+
+
+# The dispatcher LISTENs on this channel (coenforce.notify.dispatcher.CHANNEL).
+# Notifications with the same payload in one transaction are folded into one.
+_WAKE_DISPATCHER = text("SELECT pg_notify('coenforce_notices', '')")
+
+
+def wake_dispatcher(session: Session) -> None:
+    """PostgreSQL: tell listening dispatchers that a notice is due. Delivered at
+    commit, and not at all on rollback; SQLite's dispatcher polls instead."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_WAKE_DISPATCHER)
 
 
 def cancel_pending(session: Session, deadline_id: int) -> int:

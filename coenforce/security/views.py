@@ -40,8 +40,13 @@ def _pending():
     return row if row is not None and row.verified_at is None else None
 
 
+def _failed(response) -> bool:
+    """Only refused sign-ins count against an address: a whole office signs in from one."""
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -69,7 +74,7 @@ def login():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 def second_factor():
     row = _pending()
     if row is None or row.user.totp_enabled_at is None:

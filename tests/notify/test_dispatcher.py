@@ -17,7 +17,7 @@ from coenforce import escalation
 from coenforce.complaints.schemas import ActionIn
 from coenforce.complaints.service import record_action
 from coenforce.db import db
-from coenforce.notify.dispatcher import _finish, claim, dispatch
+from coenforce.notify.dispatcher import claim, dispatch, finish
 from coenforce.notify.models import Notice
 from coenforce.notify.senders import Result
 from coenforce.notify.outbox import requeue
@@ -233,7 +233,7 @@ def test_crashed_dispatcher_lease_is_reclaimed_and_its_late_finish_is_lost(app, 
     # The crashed dispatcher wakes up and reports on a row it no longer holds.
     schedule = app.config["DISPATCH_RETRY_SCHEDULE"]
     for late in (Result("retry", 500, "late 500"), Result("fail", 400, "late 400"), Result("sent", 202)):
-        assert _finish(session, one_notice.id, "dead-token", late, start, schedule) == "lost"
+        assert finish(session, "dead-token", [(one_notice.id, 1, late)], start, schedule) == ["lost"]
     after = only_notice(session)
     assert (after.status, after.sent_at, after.last_error, after.provider_status) == (
         "sent", start + timedelta(seconds=lease), None, 202)

@@ -1,0 +1,124 @@
+"""From a request's 201 to the provider receiving the notice, with the scheduler running.
+
+Serves coenforce (wsgi:app) with gunicorn and runs `flask scheduler` beside it, as
+in production, with SendGrid pointed at a fake on 127.0.0.1 (tests/fake_sendgrid.py).
+Files complaints through the API one at a time, at random gaps so filing does not
+keep step with any poll, and times each from the 201 to the fake receiving its
+intake notice. Prints each sample, and as its last line one JSON object with the
+median, p99 and max in seconds.
+
+Goal (issue 7): median under 1 s, p99 under 2 s.
+
+    .venv/bin/python bench/delivery_latency.py                      # a temporary SQLite file
+    .venv/bin/python bench/delivery_latency.py \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/coenforce_bench   # a schema of its own
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import time
+
+from _common import ROOT, bench_database, free_port, percentile, prepare_people, say, wait_for_port
+
+BODY = {"employer_name": "Bench Packing", "retaliation_types": ["immigration_threat"],
+        "description": "Threatened to call immigration after a wage claim."}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Seconds from a complaint's 201 to the provider receiving its "
+                                                 "intake notice, with gunicorn and the scheduler running.")
+    parser.add_argument("--database-url", default=os.environ.get("COENFORCE_DATABASE_URL"),
+                        help="PostgreSQL URL to work in (a schema of its own is made and dropped); "
+                             "default: a temporary SQLite file")
+    parser.add_argument("--samples", type=int, default=40, help="complaints filed and timed (default: 40)")
+    parser.add_argument("--max-gap", type=float, default=0.6,
+                        help="a random pause of up to this many seconds after each delivery (default: 0.6)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="give up on one notice after this long")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")
+    args = parser.parse_args(argv)
+    if args.samples < 1 or args.max_gap < 0 or args.workers < 1:
+        parser.error("--samples and --workers must be at least 1, --max-gap not negative")
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from tests.fake_sendgrid import FakeSendGrid
+
+    with bench_database(args.database_url, "latency") as (url, database, tmp):
+        say(f"database: {database}")
+        people = prepare_people(url)
+        fake = FakeSendGrid().start()
+        env = {**os.environ, "COENFORCE_ENV": "development", "COENFORCE_INSTANCE_DIR": str(tmp),
+               "COENFORCE_DATABASE_URL": url, "SENDGRID_API_KEY": "SG.bench", "COENFORCE_SENDGRID_HOST": fake.url,
+               "PYTHONUNBUFFERED": "1"}
+        port = free_port()
+        log = open(tmp / "processes.log", "w")
+        web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-k", "gthread",
+                                "--threads", "2", "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+                                "--log-level", "warning", "wsgi:app"],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        scheduler = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "scheduler"], cwd=ROOT,
+                                     env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        latencies: list[float] = []
+        lost = 0
+        try:
+            wait_for_port(port, web, "gunicorn")
+            headers = {"Authorization": f"Bearer {people['token']}", "Content-Type": "application/json"}
+            payload = json.dumps(BODY).encode()
+            for n in range(args.samples + 1):  # the first one warms up and is not counted
+                expected = len(fake.requests) + 1
+                # A new connection each time: gunicorn closes idle ones after 2 s.
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("POST", "/api/v1/complaints", body=payload, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                filed = time.time()
+                conn.close()
+                if response.status != 201:
+                    raise SystemExit(f"filing answered {response.status}")
+                deadline = time.monotonic() + args.timeout
+                while len(fake.requests) < expected and time.monotonic() < deadline:
+                    time.sleep(0.005)  # polling the fake's record: waiting on I/O, with a deadline
+                if len(fake.requests) < expected:
+                    lost += 1
+                    say(f"sample {n}: no notice within {args.timeout} s")
+                    continue
+                latency = fake.requests[expected - 1].received_at - filed
+                if n:
+                    latencies.append(latency)
+                    say(f"sample {n}/{args.samples}: {latency * 1000:7.1f} ms")
+                time.sleep(random.uniform(0, args.max_gap))
+        finally:
+            for process in (web, scheduler):
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            for process in (web, scheduler):
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            fake.stop()
+            log.close()
+
+        figures = {"database": database, "samples": len(latencies), "lost": lost,
+                   "median_s": round(statistics.median(latencies), 3) if latencies else None,
+                   "p99_s": round(percentile(latencies, 99), 3) if latencies else None,
+                   "max_s": round(max(latencies), 3) if latencies else None,
+                   "min_s": round(min(latencies), 3) if latencies else None}
+        figures["goal_met"] = bool(latencies) and not lost and figures["median_s"] < 1 and figures["p99_s"] < 2
+        say(f"median {figures['median_s']} s, p99 {figures['p99_s']} s (goal: median < 1 s, p99 < 2 s)")
+        print(json.dumps(figures | {"load_average": [round(x, 2) for x in os.getloadavg()]}))
+
+
+if __name__ == "__main__":
+    main()
