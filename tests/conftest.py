@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pyotp
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -24,15 +26,14 @@ from coenforce.models import metadata  # noqa: E402
 from coenforce.partners.schemas import OrganizationIn, PartnershipIn, UserIn  # noqa: E402
 from coenforce.schemas import parse  # noqa: E402
 
-def fresh(session) -> None:
-    """End the session's transaction and forget loaded objects: the next read sees the database."""
-    session.rollback()
-    session.expire_all()
-
 
 BACKEND = os.environ.get("COENFORCE_TEST_BACKEND", "sqlite")
 PASSWORD = "correct horse battery staple"
 START = datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**settings): settings the test's app is created with")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -125,10 +126,25 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+# What every test app is created with; a test adds or overrides settings with
+# @pytest.mark.app_config(KEY=value), a directory's conftest with an `app_config` fixture.
+BASE_APP_CONFIG = {"DISPATCH_RETRY_SCHEDULE": [30, 60, 120], "BASE_URL": "https://coenforce.test"}
+
+
 @pytest.fixture
-def app(database_url, frozen):
-    app = create_app({"DATABASE_URL": database_url, "DISPATCH_RETRY_SCHEDULE": [30, 60, 120],
-                      "BASE_URL": "https://coenforce.test"})
+def app_config() -> dict:
+    """Settings a directory's tests share (override this fixture in its conftest.py)."""
+    return {}
+
+
+@pytest.fixture
+def app(request, database_url, frozen, app_config):
+    """The one test app, on the test's database, with the app_config fixture's
+    and then the test's `app_config` marks' settings over BASE_APP_CONFIG."""
+    settings = {**BASE_APP_CONFIG, **app_config}
+    for mark in reversed(list(request.node.iter_markers("app_config"))):  # the closest mark wins
+        settings.update(mark.kwargs)
+    app = create_app({**settings, "DATABASE_URL": database_url})
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
@@ -137,18 +153,40 @@ def app(database_url, frozen):
 
 @pytest.fixture
 def session(app):
-    """The test's own session (not the request's).
+    """The test's own session (not the request's), for calling services and
+    building data; commit what it writes.
 
     On SQLite it begins transactions DEFERRED, so a test that has read
     something does not hold the write lock while the app under test writes.
-    A read transaction keeps its snapshot and the identity map keeps loaded
-    objects, though: call `fresh(session)` (as the builders and read helpers
-    do) before reading what another session wrote, or before writing after
-    another session committed.
+    To see what another session (a request, a thread) wrote, read with
+    `db_read()`: a new session per read, so nothing stale is ever seen.
     """
     s = db.new_session(app, sqlite_begin="DEFERRED")
     yield s
     s.close()
+
+
+@contextmanager
+def db_read():
+    """`with db_read() as s:` a new, short-lived session of the current app
+    that sees what is committed now; it ends (rolled back) with the block.
+    Objects read stay usable afterwards with what was loaded."""
+    s = db.new_session(current_app, sqlite_begin="DEFERRED")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@contextmanager
+def db_write():
+    """`with db_write() as s:` a new, short-lived session, committed at the end of the block."""
+    s = db.new_session(current_app)
+    try:
+        yield s
+        s.commit()
+    finally:
+        s.close()
 
 
 @pytest.fixture
@@ -169,7 +207,6 @@ def make_org(session):
     counter = iter(range(1, 10_000))
 
     def build(kind="agency", name=None, timezone="America/Los_Angeles", **extra):
-        fresh(session)
         org = create_organization(session, parse(OrganizationIn, {
             "name": name or f"{kind.title()} {next(counter)}", "kind": kind, "timezone": timezone, **extra}))
         session.commit()
@@ -184,7 +221,6 @@ def make_user(session):
 
     def build(org, role="investigator", language="en", email=None, name=None, two_factor=None):
         """A user; agency staff (or anyone with two_factor=True) come with TOTP set up."""
-        fresh(session)
         user = create_user(session, parse(UserIn, {
             "email": email or f"{role}{next(counter)}@example.org", "org": org.name, "role": role,
             "language": language, "name": name, "password": PASSWORD}))
@@ -201,7 +237,6 @@ def partner_up(session):
     from coenforce.partners.service import create_partnership
 
     def build(agency, partner):
-        fresh(session)
         partnership = create_partnership(session, PartnershipIn(agency=agency.name, partner=partner.name))
         session.commit()
         return partnership
@@ -216,7 +251,6 @@ def make_complaint(session):
         data = {"employer_name": "Acme Packing", "retaliation_types": ["immigration_threat"],
                 "description": "Threatened to call immigration after a wage claim."}
         data.update(overrides)
-        fresh(session)
         complaint = open_complaint(session, user, parse(ComplaintIn, data))
         session.commit()
         return complaint
@@ -263,27 +297,28 @@ def csrf_token(client, path: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def totp_code(session, frozen, user) -> str:
+def totp_code(frozen, user) -> str:
     """The code the user's authenticator shows now; the clock moves on a step
     if this user already spent the current one (each code works once)."""
     from coenforce.partners.models import User
-    fresh(session)
-    stored = session.get(User, user.id)
+    with db_read() as s:
+        stored = s.get(User, user.id)
+        secret = stored.totp_secret
     step = int(frozen().timestamp()) // 30
     if stored.totp_last_step is not None and stored.totp_last_step >= step:
         frozen.advance(seconds=30 * (stored.totp_last_step - step + 1))
-    return pyotp.TOTP(stored.totp_secret).at(frozen())
+    return pyotp.TOTP(secret).at(frozen())
 
 
 @pytest.fixture
-def login(client, session, frozen):
+def login(client, frozen):
     """Sign in through the pages, giving the second factor when asked."""
     def do(user, password=PASSWORD):
         token = csrf_token(client, "/login")
         response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         if response.headers["Location"].endswith("/login/code"):
-            response = client.post("/login/code", data={"code": totp_code(session, frozen, user),
+            response = client.post("/login/code", data={"code": totp_code(frozen, user),
                                                         "csrf_token": csrf_token(client, "/login/code")})
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
@@ -299,15 +334,14 @@ def post_form(client):
 
 
 @pytest.fixture
-def api(client, session):
+def api(client):
     """Call the JSON API as a user: api(user).post('/complaints', json=...)."""
     from coenforce.security.tokens import issue_token
 
     class Caller:
         def __init__(self, user):
-            fresh(session)
-            self.token = issue_token(session, user)
-            session.commit()
+            with db_write() as s:  # its own session: the test's may hold an older read
+                self.token = issue_token(s, user)
 
         def _headers(self, extra=None):
             return {"Authorization": f"Bearer {self.token}", **(extra or {})}

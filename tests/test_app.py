@@ -120,3 +120,9 @@ def test_unknown_qualifying_action_is_a_configuration_error(database_url):
     from config import ConfigError
     with pytest.raises(ConfigError, match="QUALIFYING_ACTIONS"):
         create_app({"DATABASE_URL": database_url, "QUALIFYING_ACTIONS": ["phone_call"]})
+
+
+@pytest.mark.app_config(BASE_URL="https://marked.test", SESSION_IDLE_MINUTES=5)
+def test_a_test_sets_its_apps_settings_with_a_mark(app):
+    assert (app.config["BASE_URL"], app.config["SESSION_IDLE_MINUTES"]) == ("https://marked.test", 5)
+    assert app.config["DISPATCH_RETRY_SCHEDULE"] == [30, 60, 120]  # the shared test settings stay

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from coenforce.partners.models import Partnership, User
 
-from tests.conftest import PASSWORD, fresh
+from tests.conftest import PASSWORD, db_read
 
 
 def test_orgs_users_partnerships_and_tokens(runner, session, client, monkeypatch):
@@ -33,9 +33,9 @@ def test_orgs_users_partnerships_and_tokens(runner, session, client, monkeypatch
 
     linked = runner.invoke(args=["partnerships", "create", "County Labor Office", "Day Laborer Center"])
     assert linked.exit_code == 0
-    fresh(session)
-    assert session.scalar(select(Partnership)) is not None
-    user = session.scalar(select(User).where(User.email == "ana@example.org"))
+    with db_read() as s:
+        assert s.scalar(select(Partnership)) is not None
+        user = s.scalar(select(User).where(User.email == "ana@example.org"))
     assert user.language == "es" and user.role == "supervisor"
 
     token = runner.invoke(args=["users", "token", "ana@example.org"]).output.strip()
@@ -60,8 +60,8 @@ def test_seed_demo_runs_once_and_prints_logins(runner, session):
     assert "password:" in first.output
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "exists already" in again.output
-    fresh(session)
-    assert len(session.scalars(select(User)).all()) == 6
+    with db_read() as s:
+        assert len(s.scalars(select(User)).all()) == 6
 
 
 def test_migrate_is_idempotent(runner):

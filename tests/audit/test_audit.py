@@ -18,21 +18,19 @@ from coenforce.audit.service import GENESIS, canonical, entry_hash, record, veri
 from coenforce.db import db
 from coenforce.partners.models import User
 
-from tests.conftest import BACKEND, START, fresh
+from tests.conftest import BACKEND, START, db_read, db_write
 
 OTHER_KEY = "not-the-real-key-" + "x" * 40
 
 
-def chain(session) -> list[AuditEntry]:
-    fresh(session)
-    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all())
+def chain() -> list[AuditEntry]:
+    with db_read() as s:
+        return list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all())
 
 
-def verdict(session, **kw):
-    fresh(session)
-    result = verify(session, **kw)
-    session.rollback()
-    return result
+def verdict(**kw):
+    with db_read() as s:
+        return verify(s, **kw)
 
 
 @pytest.fixture
@@ -45,32 +43,29 @@ def filled(session, world):
 
 
 @pytest.fixture
-def tamper(session):
+def tamper():
     """Raw SQL as someone with the database's owner rights: the append-only
     triggers are dropped first (they stop mistakes, not an owner)."""
-    fresh(session)
-    if BACKEND == "postgresql":
-        session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-    else:
-        session.execute(text("DROP TRIGGER audit_log_no_update"))
-        session.execute(text("DROP TRIGGER audit_log_no_delete"))
-    session.commit()
+    with db_write() as s:
+        if BACKEND == "postgresql":
+            s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        else:
+            s.execute(text("DROP TRIGGER audit_log_no_update"))
+            s.execute(text("DROP TRIGGER audit_log_no_delete"))
 
     def run(sql: str, **params):
-        fresh(session)
-        session.execute(text(sql), params)
-        session.commit()
+        with db_write() as s:
+            s.execute(text(sql), params)
     yield run
     if BACKEND == "postgresql":  # the schema outlives the test there
-        fresh(session)
-        session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
-        session.commit()
+        with db_write() as s:
+            s.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
 
 
 # ----------------------------------------------------------------- the chain
 
 def test_entries_form_a_chain_and_verify_says_ok(app, session, filled):
-    entries = chain(session)
+    entries = chain()
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
     assert entries[0].prev_hash == GENESIS
     for before, after in zip(entries, entries[1:]):
@@ -79,32 +74,32 @@ def test_entries_form_a_chain_and_verify_says_ok(app, session, filled):
     assert first.at == START
     assert (first.actor_id, first.organization_id) == (filled.investigator.id, filled.agency.id)
     assert (first.action, first.record_type, first.record_id) == ("complaint.view", "complaint", 101)
-    result = verdict(session)
+    result = verdict()
     assert result.ok and str(result) == "OK"
     assert (result.checked, result.head_seq, result.head_hash) == (6, 6, entries[-1].hash)
 
 
 def test_an_empty_log_verifies(app, session):
-    result = verdict(session)
+    result = verdict()
     assert result.ok and result.checked == 0 and result.head_seq is None
 
 
 def test_verify_walks_in_batches(app, session, filled, tamper):
-    assert verdict(session, batch_size=2).checked == 6
-    assert verdict(session, batch_size=6).checked == 6  # a full last batch, then an empty one
+    assert verdict(batch_size=2).checked == 6
+    assert verdict(batch_size=6).checked == 6  # a full last batch, then an empty one
     tamper("UPDATE audit_log SET record_id = 999 WHERE seq = 5")
-    broken = verdict(session, batch_size=2)
+    broken = verdict(batch_size=2)
     assert (broken.ok, broken.seq, broken.reason, broken.checked) == (False, 5, "hash_mismatch", 4)
 
 
 def test_an_entry_exists_only_if_its_transaction_commits(app, session, world):
     record(session, world.investigator, "complaint.view", "complaint", 1)
     session.rollback()
-    assert chain(session) == []
+    assert chain() == []
     record(session, world.investigator, "complaint.view", "complaint", 1)
     record(session, world.investigator, "complaint.export", "complaint", 1)  # two in one transaction
     session.commit()
-    assert [e.seq for e in chain(session)] == [1, 2] and verdict(session).ok
+    assert [e.seq for e in chain()] == [1, 2] and verdict().ok
 
 
 def test_entries_hold_codes_and_ids_only(app, session, world):
@@ -122,31 +117,30 @@ def test_entries_hold_codes_and_ids_only(app, session, world):
         with pytest.raises(ValueError):
             record(session, world.investigator, "complaint.view", "complaint", record_id)
     session.rollback()
-    assert chain(session) == []
+    assert chain() == []
 
 
 def test_system_entries_name_the_organization(app, session, world):
     record(session, None, "detention.purge", "detention", 7, organization_id=world.agency.id)
     session.commit()
-    entry = chain(session)[0]
+    entry = chain()[0]
     assert entry.actor_id is None and entry.organization_id == world.agency.id
-    assert verdict(session).ok
+    assert verdict().ok
 
 
 def test_the_database_refuses_updates_and_deletes(app, session, filled):
-    fresh(session)
     with pytest.raises(DBAPIError, match="append-only"):
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(action="complaint.export"))
     session.rollback()
     with pytest.raises(DBAPIError, match="append-only"):
         session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
     session.rollback()
-    assert len(chain(session)) == 6 and verdict(session).ok
+    assert len(chain()) == 6 and verdict().ok
 
 
 def test_a_second_entry_with_the_same_seq_is_refused(app, session, filled):
     """The unique seq: two writers that read the same head cannot both append."""
-    head = chain(session)[-1]
+    head = chain()[-1]
     with pytest.raises(IntegrityError):
         session.execute(insert(AuditEntry).values(
             seq=head.seq, at=START, actor_id=1, organization_id=1, action="complaint.view", record_type="complaint",
@@ -167,7 +161,7 @@ def test_a_second_entry_with_the_same_seq_is_refused(app, session, filled):
 ])
 def test_a_row_edited_by_raw_sql_is_reported_at_its_seq(app, session, filled, tamper, sql):
     tamper(sql)
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.ok, broken.seq, broken.reason) == (False, 3, "hash_mismatch")
     assert broken.checked == 2 and broken.head_seq == 2
     assert str(broken).startswith("seq 3: hash mismatch")
@@ -175,23 +169,22 @@ def test_a_row_edited_by_raw_sql_is_reported_at_its_seq(app, session, filled, ta
 
 def test_a_changed_time_is_reported_at_its_seq(app, session, filled, tamper):
     tamper("SELECT 1")
-    fresh(session)
-    session.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(at=START - timedelta(hours=1)))
-    session.commit()
-    broken = verdict(session)
+    with db_write() as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(at=START - timedelta(hours=1)))
+    broken = verdict()
     assert (broken.seq, broken.reason) == (4, "hash_mismatch")
 
 
 def test_a_deleted_row_in_the_middle_is_a_gap(app, session, filled, tamper):
     tamper("DELETE FROM audit_log WHERE seq = 3")
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.ok, broken.seq, broken.reason) == (False, 4, "gap")
     assert "expected 3" in broken.detail
 
 
 def test_a_deleted_first_row_is_a_gap(app, session, filled, tamper):
     tamper("DELETE FROM audit_log WHERE seq = 1")
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.seq, broken.reason, broken.checked) == (2, "gap", 0)
 
 
@@ -199,7 +192,7 @@ def test_renumbering_after_a_delete_breaks_the_link(app, session, filled, tamper
     tamper("DELETE FROM audit_log WHERE seq = 3")
     for seq in (4, 5, 6):
         tamper("UPDATE audit_log SET seq = :new WHERE seq = :old", new=seq - 1, old=seq)
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.seq, broken.reason) == (3, "wrong_prev_hash")
 
 
@@ -207,32 +200,31 @@ def test_an_entry_written_with_another_key_is_caught(app, session, filled):
     real = app.config["AUDIT_KEY"]
     app.config["AUDIT_KEY"] = OTHER_KEY
     try:
-        fresh(session)
         record(session, filled.investigator, "complaint.view", "complaint", 107)
         session.commit()
     finally:
         app.config["AUDIT_KEY"] = real
     record(session, filled.investigator, "complaint.view", "complaint", 108)
     session.commit()
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.seq, broken.reason) == (7, "hash_mismatch")
 
 
 def test_a_forged_row_that_links_correctly_but_lacks_the_key_is_caught(app, session, filled, tamper):
     """The forger reads the head and computes a perfect-looking entry, with a key of their own."""
-    head = chain(session)[-1]
+    head = chain()[-1]
     fields = canonical(7, START, filled.admin.id, filled.agency.id, "complaint.view", "complaint", 101)
     tamper("INSERT INTO audit_log (seq, at, actor_id, organization_id, action, record_type, record_id, "
            "prev_hash, hash) VALUES (7, :at, :actor, :org, 'complaint.view', 'complaint', 101, :prev, :hash)",
            at=START.replace(tzinfo=None) if BACKEND == "sqlite" else START, actor=filled.admin.id,
            org=filled.agency.id, prev=head.hash, hash=entry_hash(OTHER_KEY, head.hash, fields))
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.seq, broken.reason) == (7, "hash_mismatch")
 
 
 def test_an_entry_off_the_chain_is_a_wrong_previous_hash(app, session, filled, tamper):
     """A correctly keyed entry that does not link to its predecessor (a fork)."""
-    entries = chain(session)
+    entries = chain()
     forked = "b" * 64
     fields = canonical(7, START, filled.admin.id, filled.agency.id, "complaint.view", "complaint", 101)
     tamper("INSERT INTO audit_log (seq, at, actor_id, organization_id, action, record_type, record_id, "
@@ -240,12 +232,12 @@ def test_an_entry_off_the_chain_is_a_wrong_previous_hash(app, session, filled, t
            at=START.replace(tzinfo=None) if BACKEND == "sqlite" else START, actor=filled.admin.id,
            org=filled.agency.id, prev=forked, hash=entry_hash(app.config["AUDIT_KEY"], forked, fields))
     assert entries[-1].hash != forked
-    broken = verdict(session)
+    broken = verdict()
     assert (broken.seq, broken.reason) == (7, "wrong_prev_hash")
 
 
 def test_verification_needs_the_key(app, session, filled):
-    broken = verdict(session, key=OTHER_KEY)
+    broken = verdict(key=OTHER_KEY)
     assert (broken.seq, broken.reason) == (1, "hash_mismatch")
 
 
@@ -285,11 +277,11 @@ def _writers(app, world, count: int, each: int):
 def test_twenty_concurrent_writers_leave_one_unforked_chain(app, session, world):
     errors = _writers(app, world, count=20, each=5)
     assert not errors, errors
-    entries = chain(session)
+    entries = chain()
     assert [e.seq for e in entries] == list(range(1, 101))
     assert sorted(e.record_id for e in entries) == sorted(n * 100 + i for n in range(20) for i in range(5))
     assert len({e.prev_hash for e in entries}) == 100  # no two entries claim the same predecessor
-    result = verdict(session)
+    result = verdict()
     assert result.ok and result.checked == 100
 
 
@@ -360,9 +352,9 @@ def test_without_the_lock_racing_writers_fail_on_the_unique_seq_and_never_fork(a
     assert read[0] == read[1] == GENESIS, "both writers read the same head: the race happened"
     assert len(committed) == 1 and len(errors) == 1, (committed, errors)
     assert isinstance(next(iter(errors.values())), IntegrityError)
-    entries = chain(session)
+    entries = chain()
     assert [e.seq for e in entries] == [1] and entries[0].record_id == 500 + next(iter(committed))
-    assert verdict(session).ok
+    assert verdict().ok
 
 
 @pytest.mark.postgresql_only
@@ -391,10 +383,10 @@ def test_concurrent_writers_queue_on_the_append_lock_and_never_fork(app, session
     assert not errors, errors
     assert observed == [1], "the second writer waited on the first one's lock"
     assert sorted(committed.values()) == [1, 2]
-    first, second = chain(session)
+    first, second = chain()
     assert read[[n for n, seq in committed.items() if seq == 1][0]] == GENESIS
     assert read[[n for n, seq in committed.items() if seq == 2][0]] == first.hash  # read after the first committed
-    assert second.prev_hash == first.hash and verdict(session).ok
+    assert second.prev_hash == first.hash and verdict().ok
 
 
 # ----------------------------------------------------------------- the page

@@ -4,17 +4,16 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, fresh
+from tests.conftest import PASSWORD, db_write
 
 
 @pytest.mark.browser
 def test_first_sign_in_sets_up_two_factor(browser_page, live_server, world, session, frozen):
     from coenforce.partners.models import User
-    fresh(session)
-    user = session.get(User, world.supervisor.id)
-    user.totp_secret = None
-    user.totp_enabled_at = None
-    session.commit()
+    with db_write() as s:
+        user = s.get(User, world.supervisor.id)
+        user.totp_secret = None
+        user.totp_enabled_at = None
     errors: list[str] = []
     page = browser_page
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from coenforce.thirdparty.models import ThirdPartyReport
 
-from tests.conftest import fresh
+from tests.conftest import db_read
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def test_a_worker_reports_on_a_phone_without_javascript_and_reads_the_answer(pho
     assert len(code.replace("-", "")) == 16
     assert all(url.startswith(origin) for url in requests)  # nothing loaded from another host
 
-    fresh(session)
-    report_id = session.scalar(select(ThirdPartyReport.id).where(ThirdPartyReport.employer_name == "Taller La Esperanza"))
+    with db_read() as s:
+        report_id = s.scalar(select(ThirdPartyReport.id).where(ThirdPartyReport.employer_name == "Taller La Esperanza"))
     assert api(world.admin).post(f"/third-party-complaints/{report_id}/decision", json={
         "decision": "queue", "public_reply": "Gracias. Revisaremos a este empleador."}).status_code == 200
 

@@ -10,15 +10,16 @@ from coenforce.escalation.models import Deadline
 from coenforce.notify.models import Notice
 from coenforce.openapi import document
 
-from tests.conftest import START, fresh
+from tests.conftest import START, db_read
 
 VALID = {"employer_name": "Delta Poultry", "retaliation_types": ["immigration_threat", "termination"],
          "description": "Fired two days after asking about overtime; told ICE would be called."}
 
 
-def counts(session):
-    fresh(session)
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Complaint, Deadline, Notice))
+def counts():
+    """Rows of each kind as committed now (a session of its own)."""
+    with db_read() as s:
+        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Complaint, Deadline, Notice))
 
 
 def response_schema(path, method, status):
@@ -84,11 +85,11 @@ def test_list_filters_by_clock_state(world, api, make_complaint, session, frozen
 
 def test_malformed_json_is_400_and_writes_nothing(world, api, session):
     caller = api(world.investigator)
-    before = counts(session)
+    before = counts()
     response = caller.post("/complaints", data="{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
-    assert counts(session) == before
+    assert counts() == before
 
 
 @pytest.mark.parametrize("body, fields", [
@@ -110,13 +111,13 @@ def test_malformed_json_is_400_and_writes_nothing(world, api, session):
 ])
 def test_invalid_fields_are_422_naming_each_and_write_nothing(world, api, session, body, fields):
     caller = api(world.investigator)
-    before = counts(session)
+    before = counts()
     response = caller.post("/complaints", json=body)
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
     assert error["code"] == "invalid"
     assert set(error["fields"]) == fields
-    assert counts(session) == before
+    assert counts() == before
 
 
 def test_invalid_action_is_422_and_leaves_the_clock_running(world, api, session):

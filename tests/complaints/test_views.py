@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from coenforce.complaints.models import Complaint
 
-from tests.conftest import csrf_token, fresh
+from tests.conftest import csrf_token, db_read, db_write
 
 NNBSP = "\u202f"  # CLDR puts a narrow no-break space before AM/PM
 FORM = {"employer_name": "Golden Bakery", "retaliation_types": ["immigration_threat", "reduced_hours"],
@@ -12,9 +12,10 @@ FORM = {"employer_name": "Golden Bakery", "retaliation_types": ["immigration_thr
         "workers_affected": "4", "language": "es", "received_at": ""}
 
 
-def count(session, model=Complaint):
-    fresh(session)
-    return session.scalar(select(func.count()).select_from(model))
+def count(model=Complaint):
+    """Rows of `model` as committed now (a session of its own)."""
+    with db_read() as s:
+        return s.scalar(select(func.count()).select_from(model))
 
 
 def test_file_a_complaint_and_see_its_clock_in_the_agency_zone(client, login, post_form, world, session):
@@ -26,7 +27,7 @@ def test_file_a_complaint_and_see_its_clock_in_the_agency_zone(client, login, po
     assert "48 h 00 min" in page
     assert "Mar 4, 2026, 9:00 AM PST" in page  # 17:00 UTC + 48 h, in Los Angeles
     assert "Not yet given" in page
-    assert count(session) == 1
+    assert count() == 1
 
 
 def test_form_errors_are_shown_and_nothing_is_written(client, login, post_form, world, session):
@@ -37,7 +38,7 @@ def test_form_errors_are_shown_and_nothing_is_written(client, login, post_form, 
     html = response.get_data(as_text=True).replace(NNBSP, " ")
     assert "This field is required." in html and "Choose at least one." in html
     assert "Contains characters that are not allowed." in html
-    assert count(session) == 0
+    assert count() == 0
 
 
 def test_a_form_post_without_csrf_token_is_refused(client, login, world, session):
@@ -45,7 +46,7 @@ def test_a_form_post_without_csrf_token_is_refused(client, login, world, session
     response = client.post("/complaints/new", data=FORM)
     assert response.status_code == 400
     assert "The form expired" in response.get_data(as_text=True).replace(NNBSP, " ")
-    assert count(session) == 0
+    assert count() == 0
 
 
 def test_actions_attorney_list_and_clock_met(client, login, post_form, world, make_complaint, session):
@@ -86,8 +87,8 @@ def test_supervisor_assigns_and_closes(client, login, post_form, world, make_com
     assert post_form(page, f"{page}/assign", {"assignee_id": str(world.other_investigator.id)}).status_code == 422
     assert post_form(page, f"{page}/close", {"note": ""}).status_code == 422
     assert post_form(page, f"{page}/close", {"note": "Employer reinstated the worker."}).status_code == 302
-    fresh(session)
-    closed = session.get(Complaint, complaint.id)
+    with db_read() as s:
+        closed = s.get(Complaint, complaint.id)
     assert closed.assignee_id == world.investigator.id and closed.status == "closed"
     refused = post_form(page, f"{page}/actions", {"type": "note", "note": "late"})
     assert refused.status_code == 409
@@ -149,13 +150,12 @@ def test_outbox_for_agency_admins(client, login, post_form, world, make_complain
     assert "New retaliation complaint" in html and world.supervisor.email in html
     assert "Waiting to be sent" in html
     from coenforce.notify.models import Notice
-    fresh(session)
-    notice = session.scalars(select(Notice)).one()
-    notice.status = "dead"
-    session.commit()
+    with db_write() as s:
+        notice = s.scalars(select(Notice)).one()
+        notice.status = "dead"
     assert post_form("/outbox/", f"/outbox/{notice.id}/requeue", {}).status_code == 302
-    fresh(session)
-    assert session.get(Notice, notice.id).status == "pending"
+    with db_read() as s:
+        assert s.get(Notice, notice.id).status == "pending"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(world.supervisor)
     assert client.get("/outbox/").status_code == 403

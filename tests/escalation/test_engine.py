@@ -9,29 +9,39 @@ from sqlalchemy import select
 
 from coenforce import escalation
 from coenforce.complaints import service as complaints
+from coenforce.complaints.models import Complaint
 from coenforce.complaints.schemas import ActionIn, AssignIn
 from coenforce.db import db
 from coenforce.escalation.models import Deadline, EscalationStep
 from coenforce.notify.models import Notice
+from coenforce.partners.models import User
 
-from tests.conftest import START, fresh
+from tests.conftest import START, db_read, db_write
 
 
-def clock_of(session, complaint):
+def clock_of(complaint):
     """The complaint's response clock as stored now."""
-    return escalation.deadline_for(session, "complaint", complaint.id, "complaint_response")
+    with db_read() as s:
+        return escalation.deadline_for(s, "complaint", complaint.id, "complaint_response")
 
 
-def notices(session, **where):
-    fresh(session)
+def notices(**where):
     query = select(Notice).order_by(Notice.id)
     for key, value in where.items():
         query = query.where(getattr(Notice, key) == value)
-    return session.scalars(query).all()
+    with db_read() as s:
+        return s.scalars(query).all()
 
 
-def recipients(session, kind):
-    return sorted(n.recipient.email for n in notices(session, kind=kind))
+def recipients(kind):
+    with db_read() as s:
+        return sorted(n.recipient.email for n in s.scalars(select(Notice).where(Notice.kind == kind)))
+
+
+def as_request(service, user, complaint, data):
+    """Call a complaint service as a request would: in a session of its own, on the rows as stored now."""
+    with db_write() as s:
+        service(s, s.get(User, user.id), s.get(Complaint, complaint.id), data)
 
 
 def tick_at(app, at):
@@ -47,7 +57,7 @@ def test_clock_across_dst_is_48_real_hours(world, make_complaint, frozen, sessio
     frozen.set(datetime(2026, 3, 7, 20, 0, tzinfo=timezone.utc))
     received = datetime.fromisoformat("2026-03-07T10:00:00-08:00")
     complaint = make_complaint(world.investigator, received_at=received)
-    deadline = clock_of(session, complaint)
+    deadline = clock_of(complaint)
     assert deadline.due_at == datetime(2026, 3, 9, 18, 0, tzinfo=timezone.utc)
     from coenforce.i18n import local_time
     shown = local_time(deadline.due_at, world.agency.timezone, "en", "short")
@@ -57,7 +67,7 @@ def test_clock_across_dst_is_48_real_hours(world, make_complaint, frozen, sessio
 def test_intake_notifies_supervisors_at_once(world, make_complaint, session):
     """The intake rung fires in the same transaction as the complaint."""
     make_complaint(world.investigator)
-    assert recipients(session, "complaint_response.intake") == [world.supervisor.email]
+    assert recipients("complaint_response.intake") == [world.supervisor.email]
 
 
 def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complaint, session, frozen):
@@ -73,17 +83,15 @@ def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complain
     ]
     for hours, rung, people in expected:
         if rung == "warning":
-            fresh(session)
-            complaints.assign(session, world.supervisor, complaint, AssignIn(assignee_id=world.investigator.id))
-            session.commit()
+            as_request(complaints.assign, world.supervisor, complaint, AssignIn(assignee_id=world.investigator.id))
         before = tick_at(app, START + timedelta(hours=hours) - minute)
         assert before["fired"] == 0, f"{rung} fired a minute early"
         at = tick_at(app, START + timedelta(hours=hours))
         assert at["fired"] == 1 and at["skipped"] == 0
-        assert recipients(session, f"complaint_response.{rung}") == sorted(people), rung
+        assert recipients(f"complaint_response.{rung}") == sorted(people), rung
     # Every 24 h after the breach another overdue notice, until the clock stops.
     tick_at(app, START + timedelta(hours=96))
-    assert len(notices(session, kind="complaint_response.overdue")) == 2
+    assert len(notices(kind="complaint_response.overdue")) == 2
 
 
 def test_unassigned_rung_is_silent_once_assigned(app, world, make_complaint, session):
@@ -92,19 +100,19 @@ def test_unassigned_rung_is_silent_once_assigned(app, world, make_complaint, ses
     session.commit()
     counts = tick_at(app, START + timedelta(hours=4))
     assert counts["fired"] == 1 and counts["notices"] == 0
-    assert notices(session, kind="complaint_response.unassigned") == []
+    assert notices(kind="complaint_response.unassigned") == []
 
 
 def test_catch_up_after_an_outage_fires_only_the_newest(app, world, make_complaint, session):
     complaint = make_complaint(world.investigator)
     counts = tick_at(app, START + timedelta(hours=50))
     assert counts == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2}
-    kinds = Counter(n.kind for n in notices(session))
+    kinds = Counter(n.kind for n in notices())
     assert kinds == {"complaint_response.intake": 1, "complaint_response.breach": 2}
-    fresh(session)
-    deadline = clock_of(session, complaint)
-    steps = session.scalars(select(EscalationStep).where(EscalationStep.deadline_id == deadline.id)
-                            .order_by(EscalationStep.position)).all()
+    deadline = clock_of(complaint)
+    with db_read() as s:
+        steps = s.scalars(select(EscalationStep).where(EscalationStep.deadline_id == deadline.id)
+                          .order_by(EscalationStep.position)).all()
     assert [(s.rung, s.outcome) for s in steps] == [
         ("intake", "fired"), ("unassigned", "skipped"), ("reminder", "skipped"), ("warning", "skipped"),
         ("breach", "fired")]
@@ -114,25 +122,22 @@ def test_ticking_twice_at_the_same_instant_creates_nothing_new(app, world, make_
     make_complaint(world.investigator)
     at = START + timedelta(hours=48)
     first = tick_at(app, at)
-    total = len(notices(session))
+    total = len(notices())
     second = tick_at(app, at)
     assert first["fired"] == 1
     assert second == {"deadlines": 0, "fired": 0, "skipped": 0, "notices": 0}
-    assert len(notices(session)) == total
+    assert len(notices()) == total
 
 
 def test_a_qualifying_action_stops_the_clock_and_cancels_pending_notices(app, world, make_complaint, session):
     complaint = make_complaint(world.investigator)
     tick_at(app, START + timedelta(hours=24))
-    fresh(session)
-    complaints.record_action(session, world.investigator, complaint, ActionIn(type="worker_interviewed"))
-    session.commit()
-    assert clock_of(session, complaint).stopped_at is None, "an interview is not a response"
-    complaints.record_action(session, world.investigator, complaint, ActionIn(type="site_visit"))
-    session.commit()
-    deadline = clock_of(session, complaint)
+    as_request(complaints.record_action, world.investigator, complaint, ActionIn(type="worker_interviewed"))
+    assert clock_of(complaint).stopped_at is None, "an interview is not a response"
+    as_request(complaints.record_action, world.investigator, complaint, ActionIn(type="site_visit"))
+    deadline = clock_of(complaint)
     assert deadline.stopped_at == START and deadline.next_rung_at is None
-    assert {n.status for n in notices(session)} == {"cancelled"}
+    assert {n.status for n in notices()} == {"cancelled"}
     assert tick_at(app, START + timedelta(hours=100))["fired"] == 0
 
 
@@ -141,11 +146,11 @@ def test_a_late_entered_earlier_response_moves_the_stop_back(app, world, make_co
     frozen.advance(hours=50)
     complaints.record_action(session, world.investigator, complaint, ActionIn(type="employer_contacted"))
     session.commit()
-    assert clock_of(session, complaint).reading().state == "breached"
+    assert clock_of(complaint).reading().state == "breached"
     complaints.record_action(session, world.investigator, complaint, ActionIn(
         type="anti_retaliation_notice", taken_at=START + timedelta(hours=30)))
     session.commit()
-    deadline = clock_of(session, complaint)
+    deadline = clock_of(complaint)
     assert deadline.stopped_at == START + timedelta(hours=30)
     assert deadline.reading().state == "met"
 
@@ -154,7 +159,7 @@ def test_target_hours_come_from_the_agency(world, make_org, make_user, make_comp
     fast = make_org("agency", name="Fast Agency", response_target_hours=24)
     investigator = make_user(fast, "investigator")
     complaint = make_complaint(investigator)
-    assert clock_of(session, complaint).due_at == START + timedelta(hours=24)
+    assert clock_of(complaint).due_at == START + timedelta(hours=24)
 
 
 def test_parallel_ticks_create_no_duplicate(app, world, make_complaint, session):
@@ -180,12 +185,12 @@ def test_parallel_ticks_create_no_duplicate(app, world, make_complaint, session)
         t.join(60)
     assert not errors, errors
     assert sum(r["fired"] for r in results) == 40
-    breach = notices(session, kind="complaint_response.breach")
+    breach = notices(kind="complaint_response.breach")
     assert len(breach) == 40 * 3  # supervisor, admin, liaison; nobody assigned
     keys = [n.dedupe_key for n in breach]
     assert len(keys) == len(set(keys))
-    fresh(session)
-    positions = session.scalars(select(Deadline.position)).all()
+    with db_read() as s:
+        positions = s.scalars(select(Deadline.position)).all()
     assert set(positions) == {5}, "every deadline advanced exactly once"
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from coenforce import create_app
-from coenforce.db import db
 from tests.fake_sendgrid import FakeSendGrid
 
 MAIL_FROM = "alerts@coenforce.test"
@@ -27,13 +25,9 @@ def sendgrid_config(fake_sendgrid):
 
 
 @pytest.fixture
-def app(database_url, frozen, sendgrid_config):
-    """The root app fixture, pointed at the fake SendGrid."""
-    app = create_app({"DATABASE_URL": database_url, "DISPATCH_RETRY_SCHEDULE": [30, 60, 120],
-                      "BASE_URL": "https://coenforce.test", **sendgrid_config})
-    with app.app_context():
-        yield app
-    db.engine_for(app).dispose()
+def app_config(sendgrid_config):
+    """The root app fixture's settings here: pointed at the fake SendGrid."""
+    return sendgrid_config
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from coenforce.security.crypto.purge import checkpoint_wal, purge_fields, purge_
 from coenforce.security.crypto.rotation import encrypted_models
 from coenforce.security.crypto.sealing import DecryptionError, Keyring, blind_index, key_id
 
-from tests.conftest import BACKEND, fresh
+from tests.conftest import BACKEND, db_read, db_write
 
 TABLE = "crypto_test_secrets"
 
@@ -87,63 +87,64 @@ def rotate(session, **kw) -> dict:
     return rotation.rotate_keys(session, [Secret], **kw)
 
 
-def add(session, **values) -> int:
-    fresh(session)
-    secret = Secret(label=values.pop("label", ""))
-    for name, value in values.items():
-        setattr(secret, name, value)
-    session.add(secret)
-    session.commit()
-    return secret.id
+def add(**values) -> int:
+    with db_write() as s:
+        secret = Secret(label=values.pop("label", ""))
+        for name, value in values.items():
+            setattr(secret, name, value)
+        s.add(secret)
+        s.flush()
+        return secret.id
 
 
-def reload(session, secret_id: int) -> Secret:
+def reload(secret_id: int) -> Secret:
     """The row as the database has it: a new object, no plaintext in memory."""
-    fresh(session)
-    session.expunge_all()
-    return session.get(Secret, secret_id)
+    with db_read() as s:
+        return s.get(Secret, secret_id)
 
 
-def raw(session, secret_id: int) -> dict:
-    fresh(session)
-    row = session.execute(text(f"SELECT * FROM {TABLE} WHERE id = :id"), {"id": secret_id}).mappings().one()
-    return dict(row)
+def change(secret_id: int, **values) -> None:
+    """Load the row in a session of its own, set fields, commit."""
+    with db_write() as s:
+        secret = s.get(Secret, secret_id)
+        for name, value in values.items():
+            setattr(secret, name, value)
 
 
-def set_raw(session, secret_id: int, column: str, value: str | None) -> None:
-    fresh(session)
-    session.execute(text(f"UPDATE {TABLE} SET {column} = :v WHERE id = :id"), {"v": value, "id": secret_id})
-    session.commit()
+def raw(secret_id: int) -> dict:
+    with db_read() as s:
+        return dict(s.execute(text(f"SELECT * FROM {TABLE} WHERE id = :id"), {"id": secret_id}).mappings().one())
+
+
+def set_raw(secret_id: int, column: str, value: str | None) -> None:
+    with db_write() as s:
+        s.execute(text(f"UPDATE {TABLE} SET {column} = :v WHERE id = :id"), {"v": value, "id": secret_id})
 
 
 # ----------------------------------------------------------------- sealing
 
 def test_round_trip_stores_only_ciphertext(secrets, session, app):
     value, notes = "A-012-345-678", "Sister Rosa Delgado, 555-0100"
-    secret_id = add(session, a_number=value, notes=notes)
-    row = raw(session, secret_id)
+    secret_id = add(a_number=value, notes=notes)
+    row = raw(secret_id)
     current = kid(app.config["ENCRYPTION_KEYS"][0])
     assert row["a_number_enc"].startswith(f"v2.{current}.") and row["notes_enc"].startswith(f"v2.{current}.")
     stored = " ".join(str(v) for v in row.values())
     assert "012345678" not in stored and "345-678" not in stored and "Rosa" not in stored
 
-    secret = reload(session, secret_id)
+    secret = reload(secret_id)
     assert (secret.a_number, secret.notes) == (value, notes)
 
-    secret.notes = "moved to another facility"  # a loaded row has its id: sealed at once
-    session.commit()
-    assert reload(session, secret_id).notes == "moved to another facility"
-    assert raw(session, secret_id)["notes_enc"] != row["notes_enc"]
+    change(secret_id, notes="moved to another facility")
+    assert reload(secret_id).notes == "moved to another facility"
+    assert raw(secret_id)["notes_enc"] != row["notes_enc"]
 
-    secret = reload(session, secret_id)
-    secret.a_number = None
-    session.commit()
-    assert raw(session, secret_id)["a_number_enc"] is None and raw(session, secret_id)["a_number_bidx"] is None
-    assert reload(session, secret_id).a_number is None
+    change(secret_id, a_number=None)
+    assert raw(secret_id)["a_number_enc"] is None and raw(secret_id)["a_number_bidx"] is None
+    assert reload(secret_id).a_number is None
 
 
 def test_sealed_at_assignment_before_the_row_has_an_id(secrets, session):
-    fresh(session)
     secret = Secret()
     secret.notes = "needs no id"
     stored, row_key = secret.notes_enc, secret.row_key
@@ -153,11 +154,10 @@ def test_sealed_at_assignment_before_the_row_has_an_id(secrets, session):
     secret_id = session.execute(insert(Secret).values(row_key=row_key, notes_enc=stored)
                                 .returning(Secret.id)).scalar_one()
     session.commit()
-    assert reload(session, secret_id).notes == "needs no id"
+    assert reload(secret_id).notes == "needs no id"
 
 
 def test_many_rows_in_one_flush_and_an_id_given_by_hand(secrets, session):
-    fresh(session)
     batch = [Secret(label=str(n)) for n in range(5)]
     for n, secret in enumerate(batch):
         secret.notes = f"note {n}"
@@ -171,64 +171,61 @@ def test_many_rows_in_one_flush_and_an_id_given_by_hand(secrets, session):
     session.commit()
     ids, plain_id = [secret.id for secret in batch], plain.id
     for n, secret_id in enumerate(ids):
-        assert reload(session, secret_id).notes == f"note {n}"
-    assert reload(session, 1000).notes == "sealed at once"
-    assert reload(session, 2001).notes == "sealed before the id changed to 2001"
-    keys = [row["row_key"] for row in (raw(session, i) for i in [*ids, 1000, 2001, plain_id])]
+        assert reload(secret_id).notes == f"note {n}"
+    assert reload(1000).notes == "sealed at once"
+    assert reload(2001).notes == "sealed before the id changed to 2001"
+    keys = [row["row_key"] for row in (raw(i) for i in [*ids, 1000, 2001, plain_id])]
     assert len(set(keys)) == len(keys) and all(len(k) == 32 for k in keys)
 
 
 def test_a_row_key_cannot_be_shared_by_two_rows(secrets, session):
     """Copying a victim's ciphertext together with its row key is refused by the database."""
-    victim = add(session, notes="victim's")
-    other = add(session, notes="other's")
+    victim = add(notes="victim's")
+    other = add(notes="other's")
     with pytest.raises(IntegrityError):
-        set_raw(session, other, "row_key", raw(session, victim)["row_key"])
-    session.rollback()
-    assert reload(session, other).notes == "other's"
+        set_raw(other, "row_key", raw(victim)["row_key"])
+    assert reload(other).notes == "other's"
 
 
 def test_same_value_twice_gives_different_ciphertexts(secrets, session):
-    first = add(session, notes="same words")
-    second = add(session, notes="same words")
-    a, b = raw(session, first)["notes_enc"], raw(session, second)["notes_enc"]
+    first = add(notes="same words")
+    second = add(notes="same words")
+    a, b = raw(first)["notes_enc"], raw(second)["notes_enc"]
     assert a != b
     assert a.split(".")[2][:16] != b.split(".")[2][:16]  # the nonces differ, not just the AD
-    secret = reload(session, first)
-    secret.notes = "same words"
-    session.commit()
-    assert raw(session, first)["notes_enc"] != a
+    change(first, notes="same words")
+    assert raw(first)["notes_enc"] != a
 
 
 def test_ciphertext_copied_to_another_row_fails(secrets, session):
-    victim = add(session, a_number="A-987-654-321")
-    other = add(session, a_number="A-111-222-333")
-    stolen = raw(session, victim)["a_number_enc"]
-    set_raw(session, other, "a_number_enc", stolen)
+    victim = add(a_number="A-987-654-321")
+    other = add(a_number="A-111-222-333")
+    stolen = raw(victim)["a_number_enc"]
+    set_raw(other, "a_number_enc", stolen)
     with pytest.raises(DecryptionError) as caught:
-        reload(session, other).a_number
+        reload(other).a_number
     message = str(caught.value)
     assert f"{TABLE}.a_number_enc" in message and f"row {other}" in message
     assert "987" not in message and "111" not in message and stolen[10:30] not in message
-    assert reload(session, victim).a_number == "A-987-654-321"
+    assert reload(victim).a_number == "A-987-654-321"
 
 
 def test_ciphertext_copied_to_another_column_fails(secrets, session):
-    secret_id = add(session, a_number="A-987-654-321", notes="a note")
-    set_raw(session, secret_id, "notes_enc", raw(session, secret_id)["a_number_enc"])
+    secret_id = add(a_number="A-987-654-321", notes="a note")
+    set_raw(secret_id, "notes_enc", raw(secret_id)["a_number_enc"])
     with pytest.raises(DecryptionError, match=f"{TABLE}.notes_enc of row {secret_id}"):
-        reload(session, secret_id).notes
+        reload(secret_id).notes
 
 
 @pytest.mark.parametrize("position", [0, 11, 12, -17, -1], ids=["nonce", "nonce-end", "body", "tag-start", "tag-end"])
 def test_a_flipped_bit_fails(secrets, session, position):
-    secret_id = add(session, notes="do not alter me")
-    version, key, payload = raw(session, secret_id)["notes_enc"].split(".")
+    secret_id = add(notes="do not alter me")
+    version, key, payload = raw(secret_id)["notes_enc"].split(".")
     blob = bytearray(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     blob[position] ^= 0x01
-    set_raw(session, secret_id, "notes_enc", f"{version}.{key}.{base64.urlsafe_b64encode(bytes(blob)).decode()}")
+    set_raw(secret_id, "notes_enc", f"{version}.{key}.{base64.urlsafe_b64encode(bytes(blob)).decode()}")
     with pytest.raises(DecryptionError, match="authentication failed"):
-        reload(session, secret_id).notes
+        reload(secret_id).notes
 
 
 @pytest.mark.parametrize("stored, reason", [
@@ -237,17 +234,17 @@ def test_a_flipped_bit_fails(secrets, session, position):
     ("plain text someone wrote by hand", "not a coenforce ciphertext"),
 ])
 def test_foreign_or_malformed_text_fails(secrets, session, stored, reason):
-    secret_id = add(session, notes="original")
-    set_raw(session, secret_id, "notes_enc", stored)
+    secret_id = add(notes="original")
+    set_raw(secret_id, "notes_enc", stored)
     with pytest.raises(DecryptionError, match=reason):
-        reload(session, secret_id).notes
+        reload(secret_id).notes
 
 
 def test_malformed_payload_under_a_known_key_fails(secrets, session, app):
-    secret_id = add(session, notes="original")
-    set_raw(session, secret_id, "notes_enc", f"v2.{kid(app.config['ENCRYPTION_KEYS'][0])}.c2hvcnQ")
+    secret_id = add(notes="original")
+    set_raw(secret_id, "notes_enc", f"v2.{kid(app.config['ENCRYPTION_KEYS'][0])}.c2hvcnQ")
     with pytest.raises(DecryptionError, match="malformed"):
-        reload(session, secret_id).notes
+        reload(secret_id).notes
 
 
 # ----------------------------------------------------------------- keys
@@ -255,17 +252,17 @@ def test_malformed_payload_under_a_known_key_fails(secrets, session, app):
 def test_old_key_decrypts_while_listed_in_any_position(secrets, session, use_keys):
     old, new = new_key(), new_key()
     use_keys(old)
-    secret_id = add(session, notes="written under the old key")
+    secret_id = add(notes="written under the old key")
     use_keys(new, old)
-    assert reload(session, secret_id).notes == "written under the old key"
-    fresh_id = add(session, notes="written under the new key")
-    assert raw(session, fresh_id)["notes_enc"].startswith(f"v2.{kid(new)}.")
+    assert reload(secret_id).notes == "written under the old key"
+    fresh_id = add(notes="written under the new key")
+    assert raw(fresh_id)["notes_enc"].startswith(f"v2.{kid(new)}.")
     use_keys(old, new)  # reordering: key ids do not depend on position
-    assert reload(session, secret_id).notes == "written under the old key"
-    assert reload(session, fresh_id).notes == "written under the new key"
+    assert reload(secret_id).notes == "written under the old key"
+    assert reload(fresh_id).notes == "written under the new key"
     use_keys(new)
     with pytest.raises(DecryptionError, match=f"key {kid(old)} is not among"):
-        reload(session, secret_id).notes
+        reload(secret_id).notes
 
 
 def read_all_with_only(database_url: str, key: str) -> dict[int, tuple]:
@@ -285,7 +282,6 @@ def read_all_with_only(database_url: str, key: str) -> dict[int, tuple]:
 def test_rotation_leaves_nothing_only_an_old_key_can_read(secrets, session, use_keys, database_url):
     old, new = new_key(), new_key()
     use_keys(old)
-    fresh(session)
     written = [("A-%03d-000-000" % n, None if n % 3 == 0 else f"note {n}") for n in range(7)]
     rows = []
     for a_number, notes in written:
@@ -299,40 +295,38 @@ def test_rotation_leaves_nothing_only_an_old_key_can_read(secrets, session, use_
         read_all_with_only(database_url, new)
 
     use_keys(new, old)
-    current_id = add(session, a_number="A-999-000-000", notes="under the new key already")
+    current_id = add(a_number="A-999-000-000", notes="under the new key already")
     expected[current_id] = ("A-999-000-000", "under the new key already")
-    fresh(session)
     counts = rotate(session, batch_size=3)
     assert counts == {"rows": 8, "fields": 13, "reencrypted": 11, "already_current": 2,
                       "blind_indexes": 7, "skipped": 0, "undecryptable": 0}
 
     assert read_all_with_only(database_url, new) == expected
-    fresh(session)
-    for row in session.execute(text(f"SELECT * FROM {TABLE}")).mappings():
-        for column in ("a_number_enc", "notes_enc"):
-            assert row[column] is None or row[column].startswith(f"v2.{kid(new)}.")
+    with db_read() as s:
+        for row in s.execute(text(f"SELECT * FROM {TABLE}")).mappings():
+            for column in ("a_number_enc", "notes_enc"):
+                assert row[column] is None or row[column].startswith(f"v2.{kid(new)}.")
     assert rotate(session, batch_size=3)["reencrypted"] == 0  # a second run has nothing to do
 
 
 def test_a_value_no_key_can_read_is_reported_not_hidden(secrets, session):
-    good = add(session, notes="fine")
-    bad = add(session, notes="will be damaged")
-    set_raw(session, bad, "notes_enc", "v2.AAAAAAAA.AAAA")
+    good = add(notes="fine")
+    bad = add(notes="will be damaged")
+    set_raw(bad, "notes_enc", "v2.AAAAAAAA.AAAA")
     errors: list[DecryptionError] = []
-    fresh(session)
     counts = rotate(session, on_error=errors.append)
     assert counts["undecryptable"] == 1 and counts["already_current"] == 1
     assert [(e.column, e.row_id) for e in errors] == [("notes_enc", str(bad))]
-    assert reload(session, good).notes == "fine"
+    assert reload(good).notes == "fine"
 
 
 def test_rotation_does_not_overwrite_a_value_written_meanwhile(secrets, session, use_keys, app, monkeypatch):
     old, new = new_key(), new_key()
     use_keys(old)
-    secret_id = add(session, notes="before rotation")
+    secret_id = add(notes="before rotation")
     use_keys(new, old)
     newer = sealing.encrypt_value("written meanwhile",
-                                  sealing.associated_data(TABLE, "notes_enc", raw(session, secret_id)["row_key"]),
+                                  sealing.associated_data(TABLE, "notes_enc", raw(secret_id)["row_key"]),
                                   sealing.keyring_for(app))
     read_batches = rotation._batches
 
@@ -342,10 +336,9 @@ def test_rotation_does_not_overwrite_a_value_written_meanwhile(secrets, session,
             s.execute(text(f"UPDATE {TABLE} SET notes_enc = :v WHERE id = :id"), {"v": newer, "id": secret_id})
             yield rows
     monkeypatch.setattr(rotation, "_batches", batches_then_a_write)
-    fresh(session)
     counts = rotate(session)
     assert counts["skipped"] == 1 and counts["reencrypted"] == 1
-    assert reload(session, secret_id).notes == "written meanwhile"
+    assert reload(secret_id).notes == "written meanwhile"
 
 
 # ----------------------------------------------------------------- blind indexes
@@ -380,20 +373,18 @@ def test_a_number_that_cannot_be_normalised_is_refused_without_echo(bad):
 def test_lookup_finds_the_row_before_and_after_rotation(secrets, session, use_keys):
     old, new = new_key(), new_key()
     use_keys(old)
-    secret_id = add(session, a_number="A-012-345-678")
-    add(session, a_number="A-999-999-999")
+    secret_id = add(a_number="A-012-345-678")
+    add(a_number="A-999-999-999")
     def lookup():  # built anew each time: the candidates come from the keys configured now
-        return session.scalars(select(Secret.id).where(Secret.a_number.matches("12345678"))).all()
+        with db_read() as s:
+            return s.scalars(select(Secret.id).where(Secret.a_number.matches("12345678"))).all()
     assert lookup() == [secret_id]
     use_keys(new, old)  # a new first key: old indexes still found until rotation
-    fresh(session)
     assert lookup() == [secret_id]
-    fresh(session)
     rotate(session)
     use_keys(new)
-    fresh(session)
     assert lookup() == [secret_id]
-    assert raw(session, secret_id)["a_number_bidx"] == blind_index("12345678", "a_number",
+    assert raw(secret_id)["a_number_bidx"] == blind_index("12345678", "a_number",
                                                                    normalize=normalize_a_number)
 
 
@@ -402,7 +393,9 @@ def test_lookup_finds_the_row_before_and_after_rotation(secrets, session, use_ke
 def test_the_command_line_rotates_every_model_that_encrypts(app):
     from coenforce.db import Base
     from coenforce import models  # noqa: F401
-    assert encrypted_models(Base.registry) == [User]  # found by its EncryptedField, not listed by hand
+    from coenforce.detentions.models import AlertTask, DetentionAlert
+    # Found by their EncryptedFields, not listed by hand.
+    assert set(encrypted_models(Base.registry)) == {User, DetentionAlert, AlertTask}
     assert encrypted_models(CryptoTestBase.registry) == [Secret]
     assert set(fields_of(User)) == {"totp_secret"}
 
@@ -413,23 +406,22 @@ def test_keys_rotate_command_prints_one_json_object(session, use_keys, runner, m
     agency = make_org("agency")
     with_totp = make_user(agency, "investigator")
     make_user(agency, "supervisor", two_factor=False)  # no secret: not counted
-    fresh(session)
-    secret = session.get(User, with_totp.id).totp_secret
+    with db_read() as s:
+        secret = s.get(User, with_totp.id).totp_secret
     use_keys(new, old)
     result = runner.invoke(args=["keys", "rotate", "--batch-size", "1"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"rows": 1, "fields": 1, "reencrypted": 1, "already_current": 0,
                                          "blind_indexes": 0, "skipped": 0, "undecryptable": 0}
-    fresh(session)
-    stored = session.execute(text("SELECT totp_secret_enc FROM users WHERE id = :id"), {"id": with_totp.id}).scalar()
+    with db_read() as s:
+        stored = s.execute(text("SELECT totp_secret_enc FROM users WHERE id = :id"), {"id": with_totp.id}).scalar()
     assert stored.startswith(f"v2.{kid(new)}.")
     use_keys(new)
-    session.expunge_all()
-    assert session.get(User, with_totp.id).totp_secret == secret
+    with db_read() as s:
+        assert s.get(User, with_totp.id).totp_secret == secret
 
-    fresh(session)
-    session.execute(text("UPDATE users SET totp_secret_enc = 'v2.AAAAAAAA.AAAA' WHERE id = :id"), {"id": with_totp.id})
-    session.commit()
+    with db_write() as s:
+        s.execute(text("UPDATE users SET totp_secret_enc = 'v2.AAAAAAAA.AAAA' WHERE id = :id"), {"id": with_totp.id})
     failed = runner.invoke(args=["keys", "rotate"])
     assert failed.exit_code == 1
     assert json.loads(failed.stdout)["undecryptable"] == 1
@@ -453,35 +445,34 @@ def seal_v1(plaintext: str, key: str, column: str, row_id: int) -> str:
 def test_v1_values_stay_readable_and_rotation_rewrites_them_as_v2(secrets, session, use_keys, app):
     key = new_key()
     use_keys(key)
-    first, second = add(session, label="a"), add(session, label="b")
-    set_raw(session, first, "notes_enc", seal_v1("written by the old code", key, "notes_enc", first))
-    set_raw(session, second, "notes_enc", seal_v1("another", key, "notes_enc", second))
-    assert reload(session, first).notes == "written by the old code"
+    first, second = add(label="a"), add(label="b")
+    set_raw(first, "notes_enc", seal_v1("written by the old code", key, "notes_enc", first))
+    set_raw(second, "notes_enc", seal_v1("another", key, "notes_enc", second))
+    assert reload(first).notes == "written by the old code"
 
     # Bound to the id: moved to another row it fails, like a v2 value.
-    set_raw(session, second, "notes_enc", raw(session, first)["notes_enc"])
+    set_raw(second, "notes_enc", raw(first)["notes_enc"])
     with pytest.raises(DecryptionError, match="authentication failed"):
-        reload(session, second).notes
+        reload(second).notes
 
-    fresh(session)
     counts = rotate(session)
     assert (counts["reencrypted"], counts["already_current"], counts["undecryptable"]) == (1, 0, 1)
-    assert raw(session, first)["notes_enc"].startswith(f"v2.{kid(key)}.")
-    assert reload(session, first).notes == "written by the old code"
+    assert raw(first)["notes_enc"].startswith(f"v2.{kid(key)}.")
+    assert reload(first).notes == "written by the old code"
 
 
 @pytest.mark.parametrize("relabel", [("v2", "v1"), ("v1", "v2")], ids=["v2-as-v1", "v1-as-v2"])
 def test_a_value_relabelled_with_the_other_version_fails(secrets, session, use_keys, relabel):
     key = new_key()
     use_keys(key)
-    secret_id = add(session, notes="current format")
+    secret_id = add(notes="current format")
     if relabel[0] == "v1":
-        set_raw(session, secret_id, "notes_enc", seal_v1("old format", key, "notes_enc", secret_id))
-    stored = raw(session, secret_id)["notes_enc"]
+        set_raw(secret_id, "notes_enc", seal_v1("old format", key, "notes_enc", secret_id))
+    stored = raw(secret_id)["notes_enc"]
     assert stored.startswith(relabel[0] + ".")
-    set_raw(session, secret_id, "notes_enc", relabel[1] + stored[2:])
+    set_raw(secret_id, "notes_enc", relabel[1] + stored[2:])
     with pytest.raises(DecryptionError, match="authentication failed"):
-        reload(session, secret_id).notes
+        reload(secret_id).notes
 
 
 # ----------------------------------------------------------------- purging
@@ -496,12 +487,11 @@ def sqlite_files(database_url: str) -> bytes:
                                                 "PostgreSQL keeps dead tuples until VACUUM")
 def test_purge_leaves_no_trace_in_the_sqlite_files(secrets, session, app, database_url):
     canary = "CANARY-" + os.urandom(8).hex()
-    kept_id = add(session, label="kept", notes=canary, a_number="A-024-681-357")
-    deleted_id = add(session, label="deleted", notes=canary + "-row")
-    before = raw(session, kept_id)
+    kept_id = add(label="kept", notes=canary, a_number="A-024-681-357")
+    deleted_id = add(label="deleted", notes=canary + "-row")
+    before = raw(kept_id)
     traces = [before["notes_enc"].encode(), before["a_number_bidx"].encode(),
-              raw(session, deleted_id)["notes_enc"].encode()]
-    fresh(session)
+              raw(deleted_id)["notes_enc"].encode()]
     data = sqlite_files(database_url)
     assert all(trace in data for trace in traces)  # the check can see them at all
     assert canary.encode() not in data  # plaintext never reaches the database at all
@@ -523,4 +513,4 @@ def test_purge_leaves_no_trace_in_the_sqlite_files(secrets, session, app, databa
     finally:
         other.close()
     assert [trace for trace in traces + [canary.encode()] if trace in data] == []
-    assert raw(session, kept_id)["label"] == "kept"
+    assert raw(kept_id)["label"] == "kept"

@@ -10,7 +10,7 @@ from sqlalchemy import func, inspect, select, text
 
 from coenforce.thirdparty.models import ThirdPartyReport
 
-from tests.conftest import csrf_token, fresh
+from tests.conftest import csrf_token, db_read
 
 ADDRESS = "203.0.113.77"
 BROWSER = "CanaryPhone/9.1 (UniqueAgent-7f3a)"
@@ -33,12 +33,11 @@ def receipt_of(response) -> str:
 
 def every_stored_value(session) -> str:
     """Every value of every column of every table, as one text."""
-    fresh(session)
-    bind = session.get_bind()
     values = []
-    for table in inspect(bind).get_table_names():
-        for row in session.execute(text(f'SELECT * FROM "{table}"')):
-            values += [str(v) for v in row]
+    with db_read() as s:
+        for table in inspect(s.get_bind()).get_table_names():
+            for row in s.execute(text(f'SELECT * FROM "{table}"')):
+                values += [str(v) for v in row]
     return "\n".join(values)
 
 
@@ -52,8 +51,8 @@ def test_a_report_keeps_no_address_or_browser_anywhere(app, client, world, sessi
     response = submit(client, {**FORM, "agency_id": str(world.agency.id)})
     assert response.status_code == 200
     code = receipt_of(response)
-    fresh(session)
-    report = session.scalar(select(ThirdPartyReport))
+    with db_read() as s:
+        report = s.scalar(select(ThirdPartyReport))
     assert (report.source, report.filed_by_org_id, report.filed_by_user_id) == ("public", None, None)
     stored = every_stored_value(session)
     assert "Sunrise Car Wash" in stored  # the scan reads what was stored...
@@ -78,8 +77,8 @@ def test_the_receipt_shows_status_and_reply_and_nothing_else(app, client, api, w
     assert "Received: awaiting acknowledgement" in before and "State Labor Office" in before
     for private in ("Sunrise", "acid", "Oakland", "Wage theft"):
         assert private not in before
-    fresh(session)
-    report_id = session.scalar(select(ThirdPartyReport.id))
+    with db_read() as s:
+        report_id = s.scalar(select(ThirdPartyReport.id))
     reply = "Thank you. An inspection is planned; we cannot share more."
     decided = api(world.supervisor).post(f"/third-party-complaints/{report_id}/decision", json={
         "decision": "investigate", "case_reference": "WC-2026-7", "reason": "Internal note for staff",
@@ -101,8 +100,8 @@ def test_bad_input_is_refused_and_writes_nothing(client, world, session):
     # Two agencies use the app: the reporter must choose one.
     unchosen = submit(client)
     assert unchosen.status_code == 422 and "This field is required." in unchosen.get_data(as_text=True)
-    fresh(session)
-    assert session.scalar(select(func.count()).select_from(ThirdPartyReport)) == 0
+    with db_read() as s:
+        assert s.scalar(select(func.count()).select_from(ThirdPartyReport)) == 0
 
 
 def test_the_intake_is_rate_limited_per_address(app, client, world):

@@ -16,7 +16,7 @@ from coenforce.thirdparty.models import EmployerEvidence, ThirdPartyReport
 from coenforce.thirdparty.schemas import DecisionIn, QueueFilter, ReportIn
 from coenforce.thirdparty.types import ReportStatus
 
-from tests.conftest import START, fresh
+from tests.conftest import START, db_read, db_write
 from tests.test_lists import statements
 
 ROW = re.compile(r'<tr data-key="([^"]+)">')
@@ -25,7 +25,6 @@ ROW = re.compile(r'<tr data-key="([^"]+)">')
 @pytest.fixture
 def report(session):
     def file(user, employer, workers=None, industry="other", area=None, **extra):
-        fresh(session)
         filed = service.file_report(session, user, parse(ReportIn, {
             "employer_name": employer, "violation_types": ["wage_theft"], "description": "Seen by members.",
             "workers_affected": workers, "industry": industry, "area": area, **extra}))
@@ -52,7 +51,6 @@ def evidence(world, make_org, make_user, partner_up, make_complaint, report, ses
     report(world.liaison, "Sunrise Car Wash", workers=300, industry="car_washes", area="Oakland")
     # Declined Co: its one report declined, so not in the queue.
     declined = report(world.liaison, "Declined Co", workers=50)
-    fresh(session)
     service.decide(session, world.supervisor, session.get(ThirdPartyReport, declined.id),
                    DecisionIn(decision="decline", reason="Out of our jurisdiction."))
     session.commit()
@@ -70,7 +68,6 @@ EXPECTED = [("acme packing", 77), ("sunrise car wash", 60), ("alpha roofing", 31
 
 
 def test_employers_rank_by_evidence_with_their_reasons(evidence, session):
-    fresh(session)
     page = queue.ranked(session, evidence.supervisor, QueueFilter())
     assert [(item.evidence.employer_key, item.score) for item in page.items] == EXPECTED
     assert page.total == 5
@@ -106,10 +103,10 @@ def test_opening_an_investigation_from_the_queue(client, login, post_form, evide
     response = post_form("/strategic/", "/strategic/investigate",
                          {"employer_key": "acme packing", "case_reference": "SE-2026-01"})
     assert response.status_code == 302
-    fresh(session)
-    reports = session.scalars(select(ThirdPartyReport).where(ThirdPartyReport.employer_key == "acme packing")).all()
-    assert {(r.status, r.case_reference) for r in reports} == {(ReportStatus.INVESTIGATING, "SE-2026-01")}
-    assert all(r.decision_deadline.stopped_at is not None for r in reports)
+    with db_read() as s:
+        reports = s.scalars(select(ThirdPartyReport).where(ThirdPartyReport.employer_key == "acme packing")).all()
+        assert {(r.status, r.case_reference) for r in reports} == {(ReportStatus.INVESTIGATING, "SE-2026-01")}
+        assert all(r.decision_deadline.stopped_at is not None for r in reports)
     assert ROW.findall(client.get("/strategic/").get_data(as_text=True))[0] == "sunrise car wash"
     shown = client.get("/strategic/?include_investigated=1").get_data(as_text=True)
     assert "Investigation SE-2026-01 open since" in shown
@@ -120,16 +117,15 @@ def test_opening_an_investigation_from_the_queue(client, login, post_form, evide
 
 
 def test_a_rebuild_gives_the_same_evidence_as_keeping_it_current(evidence, session):
-    fresh(session)
     columns = ("employer_key", "employer_name", "industry", "area", "reports", "partners", "complaints", "workers",
                "last_evidence_at")
-    kept = {tuple(getattr(row, c) for c in columns) for row in session.scalars(select(EmployerEvidence))}
-    session.execute(EmployerEvidence.__table__.delete())
-    queue.refresh(session, evidence.agency.id)
-    session.commit()
-    fresh(session)
-    assert {tuple(getattr(row, c) for c in columns) for row in session.scalars(select(EmployerEvidence))} == kept
-    assert session.scalar(select(Complaint.employer_key)) == "acme packing"
+    with db_write() as s:
+        kept = {tuple(getattr(row, c) for c in columns) for row in s.scalars(select(EmployerEvidence))}
+        s.execute(EmployerEvidence.__table__.delete())
+        queue.refresh(s, evidence.agency.id)
+    with db_read() as s:
+        assert {tuple(getattr(row, c) for c in columns) for row in s.scalars(select(EmployerEvidence))} == kept
+        assert s.scalar(select(Complaint.employer_key)) == "acme packing"
 
 
 def test_the_queue_page_sends_a_fixed_number_of_statements(app, client, login, world, report):
@@ -147,10 +143,9 @@ def test_the_queue_page_sends_a_fixed_number_of_statements(app, client, login, w
 def test_the_rebuild_command_fills_the_queue_for_complaints_filed_before_it_existed(
         runner, world, make_complaint, session):
     make_complaint(world.investigator, employer_name="Old Employer, Inc.")
-    fresh(session)
-    session.execute(EmployerEvidence.__table__.delete())
-    session.commit()
+    with db_write() as s:
+        s.execute(EmployerEvidence.__table__.delete())
     result = runner.invoke(args=["strategic-queue", "rebuild"])
     assert result.exit_code == 0 and "State Labor Office: 1 employers" in result.output
-    fresh(session)
-    assert session.scalars(select(EmployerEvidence.employer_key)).all() == ["old employer"]
+    with db_read() as s:
+        assert s.scalars(select(EmployerEvidence.employer_key)).all() == ["old employer"]

@@ -12,7 +12,7 @@ from coenforce.notify.models import Notice
 from coenforce.partners.models import Partnership
 from coenforce.thirdparty.models import ThirdPartyReport
 
-from tests.conftest import START, fresh
+from tests.conftest import START, db_read, db_write
 
 REPORT = {"employer_name": "Acme Packing, LLC", "violation_types": ["wage_theft", "child_labor"],
           "description": "Members say minors work the night shift and nobody is paid overtime.",
@@ -26,16 +26,17 @@ def iso(moment) -> str:
 
 def notices_of(session, report_id: int) -> list[tuple[str, int]]:
     """(kind, recipient) of every notice about the report, in order."""
-    fresh(session)
-    return [(n.kind, n.recipient_id) for n in session.scalars(
-        select(Notice).where(Notice.subject_type == "third_party_complaint", Notice.subject_id == report_id)
-        .order_by(Notice.id))]
+    with db_read() as s:
+        return [(n.kind, n.recipient_id) for n in s.scalars(
+            select(Notice).where(Notice.subject_type == "third_party_complaint", Notice.subject_id == report_id)
+            .order_by(Notice.id))]
 
 
 def tick_at(session, frozen, at):
-    fresh(session)
+    """One tick, in a session of its own as the scheduler's would be."""
     frozen.set(at)
-    escalation.tick(session, at)
+    with db_write() as s:
+        escalation.tick(s, at)
 
 
 def test_a_partner_files_through_the_api_and_both_clocks_start(api, world, session):
@@ -66,9 +67,9 @@ def test_bad_input_is_refused_field_by_field_and_writes_nothing(api, world, sess
     # An agency the partner does not work with.
     wrong = api(world.liaison).post("/third-party-complaints", json={**REPORT, "agency_id": world.other_agency.id})
     assert wrong.status_code == 422 and set(wrong.get_json()["error"]["fields"]) == {"agency_id"}
-    fresh(session)
-    assert session.scalar(select(func.count()).select_from(ThirdPartyReport)) == 0
-    assert session.scalar(select(func.count()).select_from(Notice)) == 0
+    with db_read() as s:
+        assert s.scalar(select(func.count()).select_from(ThirdPartyReport)) == 0
+        assert s.scalar(select(func.count()).select_from(Notice)) == 0
 
 
 def test_the_acknowledgement_ladder_at_its_times_then_acknowledging_stops_it(api, world, session, frozen):
@@ -119,8 +120,8 @@ def test_a_decline_needs_a_reason_which_the_partner_reads(api, client, login, wo
     supervisor = api(world.supervisor)
     refused = supervisor.post(f"/third-party-complaints/{report_id}/decision", json={"decision": "decline"})
     assert refused.status_code == 422 and set(refused.get_json()["error"]["fields"]) == {"reason"}
-    fresh(session)
-    assert session.get(ThirdPartyReport, report_id).decision is None
+    with db_read() as s:
+        assert s.get(ThirdPartyReport, report_id).decision is None
     # Investigators acknowledge but do not decide.
     assert api(world.investigator).post(f"/third-party-complaints/{report_id}/decision",
                                         json={"decision": "queue"}).status_code == 403
@@ -166,9 +167,9 @@ def test_pages_file_list_acknowledge_and_decide(client, login, post_form, world,
     report_id = int(filed.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     empty = post_form("/third-party/new", "/third-party/new", {"description": "x"})
     assert empty.status_code == 422 and "This field is required." in empty.get_data(as_text=True)
-    fresh(session)
-    assert session.scalar(select(func.count()).select_from(ThirdPartyReport)) == 1
-    report = session.get(ThirdPartyReport, report_id)
+    with db_read() as s:
+        assert s.scalar(select(func.count()).select_from(ThirdPartyReport)) == 1
+        report = s.get(ThirdPartyReport, report_id)
     assert report.can_connect_workers and report.employer_key == "acme packing"
     post_form("/account", "/logout", {})
 
