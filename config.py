@@ -76,6 +76,19 @@ THIRD_PARTY_DECISION_LADDER = [
     {"name": "overdue", "at": "due+168h", "to": ["supervisors", "agency_admins"], "repeat": "168h"},
 ]
 
+# Detained-worker alerts: everyone who must act is told at once; nobody
+# acknowledged in 1 h -> supervisors and partner contacts again; in 4 h -> admins.
+DETENTION_ACK_LADDER = [
+    {"name": "raised", "at": "start", "to": ["agency_contacts", "partner_contacts", "case_investigator", "supervisors"]},
+    {"name": "unacknowledged", "at": "due", "to": ["supervisors", "partner_contacts"]},
+    {"name": "escalated", "at": "start+4h", "to": ["agency_admins"]},
+]
+# Each response task (consulate, family, attorney, intervention) when it slips.
+DETENTION_TASK_LADDER = [
+    {"name": "missed", "at": "due", "to": ["supervisors", "agency_contacts", "partner_contacts"]},
+    {"name": "overdue", "at": "due+12h", "to": ["supervisors", "agency_admins"], "repeat": "12h"},
+]
+
 
 class Config:
     ENV_NAME = "development"
@@ -123,7 +136,10 @@ class Config:
     QUALIFYING_ACTIONS = ["employer_contacted", "anti_retaliation_notice", "site_visit", "tro_sought"]
     ESCALATION_LADDERS = {"complaint_response": COMPLAINT_RESPONSE_LADDER,
                           "third_party_ack": THIRD_PARTY_ACK_LADDER,
-                          "third_party_decision": THIRD_PARTY_DECISION_LADDER}
+                          "third_party_decision": THIRD_PARTY_DECISION_LADDER,
+                          "detention_ack": DETENTION_ACK_LADDER,
+                          **{f"detention_{task}": DETENTION_TASK_LADDER
+                             for task in ("consulate", "family", "attorney", "intervention")}}
     ESCALATION_BATCH_SIZE = 500
 
     # Third-party complaints: targets to acknowledge and to decide, from receipt.
@@ -132,6 +148,11 @@ class Config:
     # Public intake: reports and receipt lookups per address (counted under a keyed hash).
     PUBLIC_REPORT_RATE_LIMIT = "5 per hour"
     PUBLIC_RECEIPT_RATE_LIMIT = "20 per hour"
+
+    # Detained-worker alerts: hours from the alert to each response task's target,
+    # and days after closing before the sealed fields are purged.
+    DETENTION_TASK_HOURS = {"consulate": 4, "family": 24, "attorney": 24, "intervention": 72}
+    DETENTION_RETENTION_DAYS = 90
 
     # Notices and the outbox.
     BASE_URL = "http://127.0.0.1:5000"

@@ -39,12 +39,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from coenforce import apikit, audit, complaints, escalation, main, notify, partners, security, thirdparty
+    from coenforce import apikit, audit, complaints, detentions, escalation, main, notify, partners, security, thirdparty
 
     apikit.register(app, apikit.bp)
     # Each capability registers its pages, API, deadline kinds and notice wording;
     # the engine checks the configured ladders against them last.
-    for module in (security, main, partners, notify, audit, complaints, thirdparty):
+    for module in (security, main, partners, notify, audit, complaints, thirdparty, detentions):
         module.init_app(app)
     escalation.init_app(app)
     errors.init_app(app)

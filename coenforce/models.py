@@ -5,6 +5,7 @@ from coenforce.complaints.models import (  # noqa: F401
     Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, ShareEvent,
 )
 from coenforce.db import Base
+from coenforce.detentions.models import Acknowledgement, AlertPartner, AlertTask, DetentionAlert  # noqa: F401
 from coenforce.escalation.models import Deadline, EscalationStep  # noqa: F401
 from coenforce.legal.models import Consulate, LegalProvider, ProviderCounty, ProviderLanguage  # noqa: F401
 from coenforce.notify.models import Notice  # noqa: F401

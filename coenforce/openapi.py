@@ -22,19 +22,23 @@ _ERROR_SCHEMA = {
     }},
 }
 _PARAMETER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+# A path segment that takes one of a few words: <any(consulate,family):task>.
+_CHOICE = re.compile(r"<any\(([a-z_, ]+)\):([a-z_]+)>")
 _REF = "#/components/schemas/{model}"
 
 
-def operations(app: Flask) -> list[tuple[str, str, Operation]]:
-    """(path, method, operation) of every documented endpoint, path as OpenAPI writes it."""
+def operations(app: Flask) -> list[tuple[str, str, Operation, dict[str, list[str]]]]:
+    """(path, method, operation, the words of its choice segments) of every documented
+    endpoint, the path as OpenAPI writes it."""
     found = []
     for rule in app.url_map.iter_rules():
         op = getattr(app.view_functions[rule.endpoint], "operation", None)
         if op is None or not rule.rule.startswith(PREFIX):
             continue
-        path = _PARAMETER.sub(r"{\1}", rule.rule[len(PREFIX):])
+        choices = {name: [w.strip() for w in words.split(",")] for words, name in _CHOICE.findall(rule.rule)}
+        path = _PARAMETER.sub(r"{\1}", _CHOICE.sub(r"{\2}", rule.rule[len(PREFIX):]))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((path, method.lower(), op))
+            found.append((path, method.lower(), op, choices))
     return found
 
 
@@ -53,17 +57,18 @@ def _without_null(schema: dict) -> dict:
 
 def document(app: Flask | None = None) -> dict:
     found = operations(app or current_app)
-    models = {(op.body, "validation") for _p, _m, op in found if op.body}
-    models |= {(op.query, "validation") for _p, _m, op in found if op.query}
-    models |= {(op.response, "serialization") for _p, _m, op in found if op.response}
+    models = {(op.body, "validation") for _p, _m, op, _c in found if op.body}
+    models |= {(op.query, "validation") for _p, _m, op, _c in found if op.query}
+    models |= {(op.response, "serialization") for _p, _m, op, _c in found if op.response}
     keys, definitions = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])), ref_template=_REF)
     components = {"Error": _ERROR_SCHEMA, **definitions.get("$defs", {})}
 
     paths: dict[str, dict] = {}
-    for path, method, op in found:
+    for path, method, op, choices in found:
         spec: dict = {"summary": op.summary}
         parameters = [{"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+                       "schema": {"type": "string", "enum": choices[name]} if name in choices
+                       else {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
                       for name in re.findall(r"{([a-z_]+)}", path)]
         if op.query:
             query = op.query.model_json_schema(ref_template=_REF)

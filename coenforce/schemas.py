@@ -55,9 +55,12 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _error(code: str) -> PydanticCustomError:
-    # The code is looked up in _MESSAGES below for the translated message.
+def invalid(code: str) -> PydanticCustomError:
+    """The error a validator raises; the code is looked up in _MESSAGES below for the translated message."""
     return PydanticCustomError(code, code)
+
+
+_error = invalid
 
 
 # ----------------------------------------------------------------- text
@@ -288,10 +291,16 @@ _MESSAGES = {
     "time_in_future": _l("Cannot be in the future."),
     "email": _l("Must be an email address."),
     "timezone": _l("Unknown time zone."),
+    "a_number": _l("An A-Number has 8 or 9 digits, with or without a leading A."),
+    "country": _l("Choose a country from the list."),
     "amount_format": _l("Must be an amount such as 1250.00."),
     "amount_range": _l("Must be an amount between 0 and 1,000,000,000."),
     "amount_precision": _l("At most two decimal places."),
     "cursor": _l("Not a page link this list gave out."),
+    "country_code": _l("Must be a country's two-letter code, such as MX."),
+    "region": _l("Must be a US state's two-letter code, such as CA."),
+    "website": _l("Must be a web address starting with http:// or https://."),
+    "date_format": _l("Must be a date such as 2026-03-07."),
     "model_type": _l("Must be a JSON object."),
     "model_attributes_type": _l("Must be a JSON object."),
     "dict_type": _l("Must be a JSON object."),

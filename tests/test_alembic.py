@@ -214,6 +214,7 @@ STEPS = {
     "0008": (before_0008, after_0008),
     "0009": (before_0009, after_0009),
     "0010": (None, after_0010),
+    "0011": (None, None),  # new tables only (detained-worker alerts)
 }
 
 

@@ -12,7 +12,7 @@ CLASSES = {"reference", "org", "staff", "secret", "case", "sensitive"}
 FORBIDDEN = re.compile(r"immigration|citizen|nationality|visa_status|ssn|social_security|birth|dob|alien|"
                        r"undocumented|legal_status|a_number|country", re.I)
 # Only the detention module may hold these (country for the consulate, the A-Number), encrypted.
-DETENTION_FIELDS: dict[str, set[str]] = {}
+DETENTION_FIELDS: dict[str, set[str]] = {"detentions": {"a_number_enc", "a_number_bidx", "country_enc"}}
 # Reference data about offices, not people: the country a consulate represents.
 OFFICE_FIELDS: dict[str, set[str]] = {"consulates": {"country"}}
 

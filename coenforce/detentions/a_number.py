@@ -13,3 +13,10 @@ def normalize_a_number(value: str) -> str:
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (8, 9):
         raise ValueError("an A-Number has 8 or 9 digits")  # the value itself stays out of messages
     return digits.zfill(9)
+
+
+def mask_a_number(value: str | None) -> str | None:
+    """What a page or the API shows of an A-Number: its last three digits."""
+    if not value:
+        return None
+    return "A-•••-••" + value[-3:]

@@ -206,14 +206,21 @@ class Reachable:
     """The active people a batch of notices can go to, grouped for recipient callbacks."""
 
     by_role: dict[tuple[int, str], list[int]]
-    contacts: dict[tuple[int, int], list[int]]  # (agency, partner) -> the active points of contact
+    # (agency, partner) -> (the agency's point of contact, the partner's), None when unnamed or inactive.
+    contacts: dict[tuple[int, int], tuple[int | None, int | None]]
     active: set[int]
 
     def of(self, organization_id: int, role: Role) -> list[int]:
         return self.by_role.get((organization_id, role), [])
 
     def contacts_of(self, agency_id: int, partner_id: int) -> list[int]:
-        return self.contacts.get((agency_id, partner_id), [])
+        return [c for c in self.contacts.get((agency_id, partner_id), (None, None)) if c]
+
+    def agency_contact(self, agency_id: int, partner_id: int) -> int | None:
+        return self.contacts.get((agency_id, partner_id), (None, None))[0]
+
+    def partner_contact(self, agency_id: int, partner_id: int) -> int | None:
+        return self.contacts.get((agency_id, partner_id), (None, None))[1]
 
 
 def reachable(session: Session, agencies: set[int], partners: set[int], *, liaisons: bool = False,
@@ -222,14 +229,14 @@ def reachable(session: Session, agencies: set[int], partners: set[int], *, liais
     between `agencies` and `partners`, then the active supervisors and admins of
     the agencies, the liaisons of the partners (if asked), those contacts and
     `people` by id."""
-    named: dict[tuple[int, int], list[int]] = {}
+    named: dict[tuple[int, int], tuple[int | None, int | None]] = {}
     if agencies and partners:
         for row in session.execute(select(Partnership.agency_id, Partnership.partner_id, Partnership.agency_contact_id,
                                           Partnership.partner_contact_id)
                                    .where(Partnership.agency_id.in_(agencies), Partnership.partner_id.in_(partners))):
-            named[(row.agency_id, row.partner_id)] = [c for c in (row.agency_contact_id, row.partner_contact_id) if c]
+            named[(row.agency_id, row.partner_id)] = (row.agency_contact_id, row.partner_contact_id)
     wanted = [and_(User.organization_id.in_(agencies), User.role.in_((Role.SUPERVISOR, Role.AGENCY_ADMIN))),
-              User.id.in_(set(people) | {c for pair in named.values() for c in pair})]
+              User.id.in_(set(people) | {c for pair in named.values() for c in pair if c})]
     if liaisons:
         wanted.append(and_(User.organization_id.in_(partners), User.role == Role.LIAISON))
     rows = session.execute(select(User.id, User.organization_id, User.role)
@@ -238,4 +245,5 @@ def reachable(session: Session, agencies: set[int], partners: set[int], *, liais
     for row in rows:
         by_role[(row.organization_id, row.role)].append(row.id)
     active = {row.id for row in rows}
-    return Reachable(dict(by_role), {pair: [c for c in ids if c in active] for pair, ids in named.items()}, active)
+    return Reachable(dict(by_role), {pair: tuple(c if c in active else None for c in ids)
+                                     for pair, ids in named.items()}, active)

@@ -11,6 +11,7 @@ from sqlalchemy.sql import ColumnElement
 
 from coenforce.audit.models import AuditEntry
 from coenforce.complaints.models import Complaint, ComplaintShare
+from coenforce.detentions.models import AlertPartner, DetentionAlert
 from coenforce.notify.models import Notice
 from coenforce.partners.models import AGENCY_ROLES, PARTNER_ROLES, Partnership, Role, User
 from coenforce.thirdparty.models import EmployerEvidence, ThirdPartyReport
@@ -37,6 +38,16 @@ _ROLES = {
     "thirdparty.decide": _LEADS,
     "strategic.view": AGENCY_ROLES,
     "strategic.investigate": _LEADS,
+    # Detained-worker alerts: both sides of a partnership raise, see, acknowledge and act;
+    # the agency decides its intervention; the full A-Number only for those who call
+    # consulates and attorneys (each reveal audited).
+    "detention.view": AGENCY_ROLES | {Role.LIAISON},
+    "detention.create": AGENCY_ROLES | {Role.LIAISON},
+    "detention.acknowledge": AGENCY_ROLES | {Role.LIAISON},
+    "detention.act": AGENCY_ROLES | {Role.LIAISON},
+    "detention.intervene": AGENCY_ROLES,
+    "detention.close": AGENCY_ROLES | {Role.LIAISON},
+    "detention.reveal": _LEADS | {Role.LIAISON},
     # Every member of a partnership sees it and its points of contact (staff, never workers).
     "partnership.view": AGENCY_ROLES | PARTNER_ROLES,
     "partnership.manage": _ADMINS,
@@ -79,6 +90,17 @@ def report_scope(user: User) -> ColumnElement[bool]:
     if user.is_agency_staff:
         return ThirdPartyReport.agency_id == user.organization_id
     return ThirdPartyReport.filed_by_org_id == user.organization_id
+
+
+def detention_scope(user: User) -> ColumnElement[bool]:
+    """Detained-worker alerts: agency staff their agency's; a liaison those its
+    organization is involved in; organizers none."""
+    if not allowed(user, "detention.view"):
+        return false()
+    if user.is_agency_staff:
+        return DetentionAlert.agency_id == user.organization_id
+    involved = select(AlertPartner.alert_id).where(AlertPartner.partner_id == user.organization_id)
+    return DetentionAlert.id.in_(involved)
 
 
 def evidence_scope(user: User) -> ColumnElement[bool]:

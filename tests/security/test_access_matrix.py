@@ -166,6 +166,35 @@ ROUTES = [
           complaint_api(AGENCY, 409), api=True, per_context=True),
     Route("thirdparty_api.decide", "POST", "/api/v1/third-party-complaints/{report}/decision",
           complaint_api({"agency_admin", "supervisor"}, 422), api=True, per_context=True),
+    # Detained-worker alerts: the agency's own ("unshared", no partner involved), one its partner
+    # raised ("shared"), another agency's ("other"); the same tenancy rule as complaints.
+    Route("detentions.index", "GET", "/detentions/", page(STAFF_AND_LIAISON, 200)),
+    Route("detentions.new", "GET", "/detentions/new", page(STAFF_AND_LIAISON, 200)),
+    Route("detentions.new", "POST", "/detentions/new", page(STAFF_AND_LIAISON, 422)),
+    Route("detentions.detail", "GET", "/detentions/{detention}", complaint_page(STAFF_AND_LIAISON, 200),
+          per_context=True),
+    Route("detentions.reveal", "POST", "/detentions/{detention}/reveal",
+          complaint_page({"agency_admin", "supervisor", "liaison"}, 200), per_context=True),
+    Route("detentions.acknowledge", "POST", "/detentions/{detention}/acknowledge",
+          complaint_page(STAFF_AND_LIAISON, 302), per_context=True),
+    Route("detentions.complete_task", "POST", "/detentions/{detention}/tasks/consulate",
+          complaint_page(STAFF_AND_LIAISON, 302), per_context=True),
+    Route("detentions.close", "POST", "/detentions/{detention}/close", complaint_page(STAFF_AND_LIAISON, 422),
+          per_context=True),
+    Route("detentions_api.create", "POST", "/api/v1/detentions",
+          lambda r, c: 401 if r == "anonymous" else 422 if r in STAFF_AND_LIAISON else 403, api=True),
+    Route("detentions_api.index", "GET", "/api/v1/detentions", lambda r, c: 401 if r == "anonymous" else 200,
+          api=True),
+    Route("detentions_api.show", "GET", "/api/v1/detentions/{detention}", complaint_api(STAFF_AND_LIAISON, 200),
+          api=True, per_context=True),
+    Route("detentions_api.acknowledge", "POST", "/api/v1/detentions/{detention}/acknowledge",
+          complaint_api(STAFF_AND_LIAISON, 409), api=True, per_context=True),
+    Route("detentions_api.reveal", "POST", "/api/v1/detentions/{detention}/reveal",
+          complaint_api({"agency_admin", "supervisor", "liaison"}, 200), api=True, per_context=True),
+    Route("detentions_api.complete_task", "POST", "/api/v1/detentions/{detention}/tasks/family",
+          complaint_api(STAFF_AND_LIAISON, 200), api=True, per_context=True),
+    Route("detentions_api.close", "POST", "/api/v1/detentions/{detention}/close",
+          complaint_api(STAFF_AND_LIAISON, 422), api=True, per_context=True),
     Route("security.logout", "POST", "/logout", lambda r, c: 302, last=True),
 ]
 
@@ -185,6 +214,8 @@ def records(world, make_complaint, session):
     from coenforce.schemas import parse
     from coenforce.thirdparty.schemas import ReportIn
     from coenforce.thirdparty.service import file_report
+    from coenforce.detentions.schemas import AlertIn
+    from coenforce.detentions.service import raise_alert
     from sqlalchemy import select
     unshared = make_complaint(world.investigator, employer_name="Unshared")
     shared = make_complaint(world.investigator, employer_name="Shared", shared_with=[world.partner.id])
@@ -194,12 +225,17 @@ def records(world, make_complaint, session):
         for ctx, user in (("unshared", world.investigator), ("shared", world.liaison),
                           ("other", world.other_liaison))}
     session.commit()
+    detentions = {ctx: raise_alert(session, user, parse(AlertIn, {"worker_name": f"Worker {ctx}"})).id
+                  for ctx, user in (("unshared", world.investigator), ("shared", world.liaison),
+                                    ("other", world.other_liaison))}
+    session.commit()
     with db_read() as s:
         notice = {org: s.scalars(select(Notice).where(Notice.organization_id == org)).first().id
                   for org in (world.agency.id, world.other_agency.id)}
     return {
         "complaint": {"unshared": unshared.id, "shared": shared.id, "other": other.id},
         "report": reports,
+        "detention": detentions,
         "notice": {"unshared": notice[world.agency.id], "shared": notice[world.agency.id],
                    "other": notice[world.other_agency.id]},
         "user": {"unshared": world.investigator.id, "shared": world.investigator.id,

@@ -1,0 +1,312 @@
+"""The rules of detained-worker alerts: raising one (and telling everyone who
+must act in the same transaction), acknowledging, the response tasks, closing,
+revealing the A-Number, and who is told at each rung.
+
+Each function receives input parsed by `schemas.py`, checks what needs the
+database and raises before writing; the caller commits.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coenforce import audit, clock, escalation
+from coenforce.complaints.models import Complaint, ComplaintShare
+from coenforce.complaints.service import partner_choices
+from coenforce.detentions.a_number import mask_a_number
+from coenforce.detentions.models import (
+    ACK_CLOCK, Acknowledgement, AlertPartner, AlertTask, DetentionAlert, task_clock,
+)
+from coenforce.detentions.schemas import AlertIn, AlertListQuery, CloseIn, TaskDoneIn
+from coenforce.detentions.types import AlertStatus, Intervention, TaskKind
+from coenforce.enums import SubjectType
+from coenforce.escalation import Deadline
+from coenforce.escalation.ladder import Rung
+from coenforce.partners.models import Role, User
+from coenforce.partners.service import agencies_working_with, agency_chosen, reachable
+from coenforce.schemas import Page
+from coenforce.security.crypto.purge import purge_fields
+from coenforce.security import policy
+from coenforce.validation import Conflict, NotAllowed, NotFound, ValidationError
+
+
+# ---------------------------------------------------------------- reading
+
+def get_alert(session: Session, user: User, alert_id: int) -> DetentionAlert:
+    """The alert if `user` may see it; NotFound (404) otherwise."""
+    alert = session.scalar(select(DetentionAlert).where(DetentionAlert.id == alert_id,
+                                                        policy.detention_scope(user)))
+    if alert is None:
+        raise NotFound()
+    return alert
+
+
+def view_alert(session: Session, user: User, alert_id: int) -> DetentionAlert:
+    """Open an alert: scoped, then recorded in the audit log under the owning agency."""
+    alert = get_alert(session, user, alert_id)
+    audit.record(session, user, "detention.view", SubjectType.DETENTION, alert.id,
+                 owner_organization_id=alert.agency_id)
+    return alert
+
+
+def reveal_a_number(session: Session, user: User, alert: DetentionAlert) -> str | None:
+    """The full A-Number, for the roles that contact consulates and attorneys; audited."""
+    if not policy.allowed(user, "detention.reveal"):
+        raise NotAllowed()
+    audit.record(session, user, "detention.reveal", SubjectType.DETENTION, alert.id,
+                 owner_organization_id=alert.agency_id)
+    return alert.a_number
+
+
+def clock_of(session: Session, alert: DetentionAlert) -> Deadline:
+    return escalation.deadline_for(session, SubjectType.DETENTION, alert.id, ACK_CLOCK)
+
+
+def _fields(alert: DetentionAlert) -> dict:
+    """The alert as the API shows it: the A-Number masked, no name or family contact."""
+    return {
+        "id": alert.id, "reference": alert.reference, "status": alert.status, "agency_id": alert.agency_id,
+        "complaint_id": alert.complaint_id, "a_number": mask_a_number(alert.a_number), "country": alert.country,
+        "facility": alert.facility, "detained_at": alert.detained_at, "detained_where": alert.detained_where,
+        "partner_ids": alert.partner_ids, "acknowledgements": alert.acknowledgements, "tasks": alert.tasks,
+        "outcome": alert.outcome, "closed_at": alert.closed_at,
+    }
+
+
+def shown(session: Session, alert: DetentionAlert) -> dict:
+    return {**_fields(alert), "clock": clock_of(session, alert).reading()}
+
+
+def page_of_alerts(session: Session, user: User, query: AlertListQuery) -> Page:
+    """The API's pages, newest first, keyed on the id."""
+    conditions = [policy.detention_scope(user)]
+    if query.status:
+        conditions.append(DetentionAlert.status == query.status)
+    total = session.scalar(select(func.count()).select_from(DetentionAlert).where(*conditions))
+    if query.after is not None:
+        conditions.append(DetentionAlert.id < query.after[0])
+    alerts = session.scalars(select(DetentionAlert).where(*conditions).order_by(DetentionAlert.id.desc())
+                             .limit(query.limit + 1)).unique().all()
+    more = len(alerts) > query.limit
+    alerts = list(alerts[:query.limit])
+    clocks = _clocks(session, [a.id for a in alerts])
+    items = [{**_fields(a), "clock": clocks[a.id].reading()} for a in alerts]
+    return Page(items, total, (alerts[-1].id,) if more else None)
+
+
+def list_alerts(session: Session, user: User, *, status: AlertStatus | None = None, limit: int = 50,
+                offset: int = 0) -> Page:
+    """A page of the alerts `user` may see (open first, newest first), with their clocks."""
+    conditions = [policy.detention_scope(user)]
+    if status:
+        conditions.append(DetentionAlert.status == status)
+    total = session.scalar(select(func.count()).select_from(DetentionAlert).where(*conditions))
+    alerts = session.scalars(select(DetentionAlert).where(*conditions)
+                             .order_by(DetentionAlert.status.desc(), DetentionAlert.id.desc())
+                             .limit(limit).offset(offset)).unique().all()
+    clocks = _clocks(session, [a.id for a in alerts])
+    return Page([(alert, clocks[alert.id].reading()) for alert in alerts], total, None)
+
+
+def _clocks(session: Session, alert_ids: list[int]) -> dict[int, Deadline]:
+    if not alert_ids:
+        return {}
+    return {d.subject_id: d for d in session.scalars(select(Deadline).where(
+        Deadline.subject_type == SubjectType.DETENTION, Deadline.kind == ACK_CLOCK,
+        Deadline.subject_id.in_(alert_ids)))}
+
+
+# ---------------------------------------------------------------- raising
+
+def raise_alert(session: Session, user: User, data: AlertIn) -> DetentionAlert:
+    """Record a detained worker and tell, in this transaction, the points of
+    contact of every partnership involved, the case's investigator and the
+    agency's supervisors; the tasks' clocks start."""
+    if not policy.allowed(user, "detention.create"):
+        raise NotAllowed()
+    agency = agency_chosen(agencies_working_with(session, user), data.agency_id)
+    partners = set(data.partner_ids)
+    allowed = {p.id for p in partner_choices(session, agency.id)}
+    if partners - allowed:
+        raise ValidationError({"partner_ids": _l("Only partners of this agency can be told.")})
+    if user.role == Role.LIAISON:
+        partners.add(user.organization_id)
+    complaint = None
+    if data.complaint_id is not None:
+        complaint = session.scalar(select(Complaint).where(
+            Complaint.id == data.complaint_id, Complaint.agency_id == agency.id, policy.complaint_scope(user)))
+        if complaint is None:
+            raise ValidationError({"complaint_id": _l("Choose a complaint of this agency that you can see.")})
+        partners |= set(session.scalars(select(ComplaintShare.partner_id).where(
+            ComplaintShare.complaint_id == complaint.id, ComplaintShare.partner_id.in_(allowed))))
+
+    now = clock.now()
+    hours = current_app.config["DETENTION_TASK_HOURS"]
+    alert = DetentionAlert(
+        agency_id=agency.id, raised_by_org_id=user.organization_id, raised_by_user_id=user.id,
+        complaint_id=data.complaint_id, facility=data.facility, detained_at=data.detained_at or now,
+        detained_where=data.detained_where, status=AlertStatus.OPEN, created_at=now,
+        partners=[AlertPartner(partner_id=p) for p in sorted(partners)],
+        tasks=[AlertTask(kind=kind, due_at=now + timedelta(hours=hours[kind.value])) for kind in TaskKind],
+    )
+    alert.worker_name = data.worker_name
+    alert.a_number = data.a_number
+    alert.country = data.country
+    alert.family_contact = data.family_contact
+    alert.notes = data.notes
+    session.add(alert)
+    session.flush()
+    common = {"subject_type": SubjectType.DETENTION, "subject_id": alert.id, "organization_id": agency.id,
+              "reference": alert.reference, "path": f"/detentions/{alert.id}", "starts_at": now}
+    escalation.open_deadline(session, kind=ACK_CLOCK, due_at=now + timedelta(hours=1), **common)
+    for task in alert.tasks:
+        escalation.open_deadline(session, kind=task_clock(task.kind), due_at=task.due_at, **common)
+    return alert
+
+
+# ---------------------------------------------------------------- acting on it
+
+def _open(alert: DetentionAlert) -> None:
+    if alert.is_closed:
+        raise Conflict(_l("This alert is closed."))
+
+
+def acknowledge(session: Session, user: User, alert: DetentionAlert) -> Acknowledgement:
+    """`user` has seen the alert; the first acknowledgement stops its escalation."""
+    if not policy.allowed(user, "detention.acknowledge"):
+        raise NotAllowed()
+    if any(a.user_id == user.id for a in alert.acknowledgements):
+        raise Conflict(_l("You have already acknowledged this alert."))
+    now = clock.now()
+    ack = Acknowledgement(user_id=user.id, organization_id=user.organization_id, at=now)
+    alert.acknowledgements.append(ack)
+    escalation.stop_deadline(session, clock_of(session, alert), now)
+    session.flush()
+    return ack
+
+
+def complete_task(session: Session, user: User, alert: DetentionAlert, kind: TaskKind, data: TaskDoneIn) -> AlertTask:
+    """Record that a response task is done, by whom and when; its clock stops."""
+    action = "detention.intervene" if kind == TaskKind.INTERVENTION else "detention.act"
+    if not policy.allowed(user, action):
+        raise NotAllowed()
+    _open(alert)
+    task = next(t for t in alert.tasks if t.kind == kind)
+    if task.done_at is not None:
+        raise Conflict(_l("This task is already done."))
+    if kind == TaskKind.INTERVENTION:
+        if data.intervention is None:
+            raise ValidationError({"intervention": _l("Choose what the agency decided.")})
+        if data.intervention == Intervention.NONE and not data.note:
+            raise ValidationError({"note": _l("Say why the agency will not intervene.")})
+    elif data.intervention is not None:
+        raise ValidationError({"intervention": _l("Only the intervention task records an intervention.")})
+    now = clock.now()
+    task.done_at = now
+    task.done_by_id = user.id
+    task.note = data.note
+    task.intervention = data.intervention
+    escalation.stop_deadline(session, escalation.deadline_for(
+        session, SubjectType.DETENTION, alert.id, task_clock(kind)), now)
+    session.flush()
+    return task
+
+
+def close(session: Session, user: User, alert: DetentionAlert, data: CloseIn) -> None:
+    """Close the alert with its outcome; every clock still running stops."""
+    if not policy.allowed(user, "detention.close"):
+        raise NotAllowed()
+    _open(alert)
+    now = clock.now()
+    alert.status = AlertStatus.CLOSED
+    alert.outcome = data.outcome
+    alert.outcome_note = data.note
+    alert.closed_at = now
+    alert.closed_by_id = user.id
+    for deadline in session.scalars(select(Deadline).where(
+            Deadline.subject_type == SubjectType.DETENTION, Deadline.subject_id == alert.id,
+            Deadline.stopped_at.is_(None))):
+        escalation.stop_deadline(session, deadline, now)
+    session.flush()
+
+
+# ---------------------------------------------------------------- retention
+
+SEALED = ("worker_name", "a_number", "country", "family_contact", "notes")
+
+
+def purge_closed(session: Session, now=None) -> int:
+    """Clear the sealed fields of alerts closed longer than DETENTION_RETENTION_DAYS
+    (the outcome, dates and tasks stay for reports), record each purge in the
+    audit log, commit, and make sure no old copy of the values stays readable:
+    SQLite checkpoints its WAL (secure_delete zeroes freed pages); PostgreSQL
+    VACUUMs the tables, so the dead row versions holding them are gone."""
+    now = now or clock.now()
+    cutoff = now - timedelta(days=current_app.config["DETENTION_RETENTION_DAYS"])
+    alerts = session.scalars(select(DetentionAlert).where(
+        DetentionAlert.status == AlertStatus.CLOSED, DetentionAlert.closed_at <= cutoff,
+        DetentionAlert.purged_at.is_(None))).unique().all()
+    if not alerts:
+        session.commit()
+        return 0
+    for alert in alerts:
+        alert.purged_at = now
+        audit.record(session, None, "detention.purge", SubjectType.DETENTION, alert.id,
+                     organization_id=alert.agency_id, owner_organization_id=alert.agency_id)
+    purge_fields(session, [t for alert in alerts for t in alert.tasks], "note")
+    purge_fields(session, alerts, *SEALED)
+    engine = session.get_bind().engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM detentions, detention_tasks")
+    return len(alerts)
+
+
+# ---------------------------------------------------------------- who is told
+
+RECIPIENT_GROUPS = frozenset({"agency_contacts", "partner_contacts", "case_investigator", "supervisors",
+                              "agency_admins"})
+
+
+def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
+    """The user ids each rung of an alert's clocks tells, in four queries for all.
+
+    A partnership whose side named no point of contact falls back to that side's
+    people who can act (the partner's liaisons; the agency's supervisors), so a
+    missing name never leaves a side untold."""
+    ids = {deadline.subject_id for deadline, _rung in items}
+    alerts = {row.id: row for row in session.execute(
+        select(DetentionAlert.id, DetentionAlert.agency_id, Complaint.assignee_id)
+        .outerjoin(Complaint, Complaint.id == DetentionAlert.complaint_id).where(DetentionAlert.id.in_(ids)))}
+    partners: dict[int, list[int]] = {i: [] for i in ids}
+    for alert_id, partner_id in session.execute(select(AlertPartner.alert_id, AlertPartner.partner_id)
+                                                .where(AlertPartner.alert_id.in_(ids))):
+        partners[alert_id].append(partner_id)
+    people = reachable(session, {a.agency_id for a in alerts.values()},
+                       {p for ps in partners.values() for p in ps}, liaisons=True,
+                       people={a.assignee_id for a in alerts.values() if a.assignee_id})
+    resolved = []
+    for deadline, rung in items:
+        alert = alerts.get(deadline.subject_id)
+        found: list[int] = []
+        for group in (rung.to if alert is not None else ()):
+            if group == "supervisors":
+                found += people.of(alert.agency_id, Role.SUPERVISOR)
+            elif group == "agency_admins":
+                found += people.of(alert.agency_id, Role.AGENCY_ADMIN)
+            elif group == "case_investigator" and alert.assignee_id in people.active:
+                found.append(alert.assignee_id)
+            elif group == "agency_contacts":
+                for partner_id in partners[alert.id]:
+                    named = people.agency_contact(alert.agency_id, partner_id)
+                    found += [named] if named else people.of(alert.agency_id, Role.SUPERVISOR)
+            elif group == "partner_contacts":
+                for partner_id in partners[alert.id]:
+                    named = people.partner_contact(alert.agency_id, partner_id)
+                    found += [named] if named else people.of(partner_id, Role.LIAISON)
+        resolved.append(list(dict.fromkeys(found)))
+    return resolved
