@@ -107,6 +107,23 @@ def _terminate(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def register_job(app: Flask, name: str, job, seconds: int) -> None:
+    """A module's periodic job (from its init_app): `job(session)` runs every
+    `seconds` in the scheduler process, in a session of its own."""
+    app.extensions.setdefault("coenforce.jobs", {})[name] = (job, seconds)
+
+
+def run_job(app: Flask, name: str, job) -> None:
+    with app.app_context():
+        session = db.new_session(app)
+        try:
+            result = job(session)
+        finally:
+            session.close()
+    if result:
+        log.info("%s: %s", name, result)
+
+
 def build_scheduler(app: Flask) -> SchedulerProcess:
     scheduler = SchedulerProcess(app)
     job_options = dict(coalesce=True, max_instances=1, misfire_grace_time=None)
@@ -114,4 +131,6 @@ def build_scheduler(app: Flask) -> SchedulerProcess:
                       id="escalation_tick", **job_options)
     scheduler.add_job(scheduler.ensure_dispatcher, "interval", seconds=app.config["SCHEDULER_DISPATCH_SECONDS"],
                       id="dispatch", next_run_time=clock.now(), **job_options)
+    for name, (job, seconds) in app.extensions.get("coenforce.jobs", {}).items():
+        scheduler.add_job(run_job, "interval", seconds=seconds, args=[app, name, job], id=name, **job_options)
     return scheduler

@@ -11,7 +11,7 @@ from config import ConfigError
 
 def init_app(app: Flask) -> None:
     """Check the task targets, register the alert's clocks and wording, pages and API."""
-    from coenforce import escalation, notify
+    from coenforce import escalation, notify, scheduler
     from coenforce.detentions import api, cli, notices, service, views
     from coenforce.detentions.a_number import mask_a_number
     from coenforce.detentions.models import ACK_CLOCK, task_clock
@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
         escalation.register_kind(app, escalation.DeadlineKind(
             name=kind, recipients=service.recipients, groups=service.RECIPIENT_GROUPS))
     notify.register_messages(app, notices.MESSAGES)
+    # The retention job: sealed fields of alerts closed past the retention period.
+    scheduler.register_job(app, "detention_retention", service.purge_closed, seconds=3600)
     app.register_blueprint(views.bp)
     api.register(app)
     cli.register(app)

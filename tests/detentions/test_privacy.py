@@ -151,3 +151,12 @@ def test_no_identifying_value_reaches_an_email_or_a_log_line(api, world, app, fr
     for plaintext in PLAINTEXTS:
         assert not [m for m in sent if any(plaintext in (part or "") for part in m)], plaintext
         assert plaintext not in caplog.text, plaintext
+
+
+def test_the_scheduler_runs_the_retention_job(app):
+    from coenforce.detentions.service import purge_closed
+    from coenforce.scheduler import build_scheduler
+    scheduler = build_scheduler(app)
+    job = scheduler.get_job("detention_retention")
+    assert job is not None and job.args[1:] == ("detention_retention", purge_closed)
+    assert job.trigger.interval.total_seconds() == 3600
