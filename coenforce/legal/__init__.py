@@ -7,4 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the directory's pages, API and commands."""
+    """Register the directory's pages, API, commands and template helpers."""
+    from coenforce.legal import api, cli, views
+
+    app.register_blueprint(views.bp)
+    api.register(app)
+    cli.register(app)
+    app.jinja_env.globals.update(country_name=views.country_name)

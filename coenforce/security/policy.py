@@ -11,9 +11,10 @@ from sqlalchemy.sql import ColumnElement
 
 from coenforce.audit.models import AuditEntry
 from coenforce.complaints.models import Complaint, ComplaintShare
+from coenforce.legal.models import Consulate, LegalProvider
 from coenforce.detentions.models import AlertPartner, DetentionAlert
 from coenforce.notify.models import Notice
-from coenforce.partners.models import AGENCY_ROLES, PARTNER_ROLES, Partnership, Role, User
+from coenforce.partners.models import AGENCY_ROLES, PARTNER_ROLES, Partnership, PartnershipStatus, Role, User
 from coenforce.thirdparty.models import EmployerEvidence, ThirdPartyReport
 
 _ADMINS = {Role.AGENCY_ADMIN}
@@ -53,6 +54,11 @@ _ROLES = {
     "partnership.manage": _ADMINS,
     "partnership.agency_contact": _ADMINS,
     "partnership.partner_contact": {Role.LIAISON},
+    # The legal directory (providers, consulates): each agency keeps its own; the
+    # liaisons of its active partners read it; staff print the attorney list.
+    "legal.view": AGENCY_ROLES | {Role.LIAISON},
+    "legal.manage": _LEADS,
+    "legal.handout": AGENCY_ROLES,
     "notices.view": _LEADS,
     "outbox.manage": _ADMINS,
     "audit.view": _ADMINS,
@@ -108,6 +114,27 @@ def evidence_scope(user: User) -> ColumnElement[bool]:
     if not allowed(user, "strategic.view"):
         return false()
     return EmployerEvidence.agency_id == user.organization_id
+
+
+def _directory_agencies(user: User, column) -> ColumnElement[bool]:
+    """An agency's directory: its staff's, and its active partners' liaisons' to read."""
+    if not allowed(user, "legal.view"):
+        return false()
+    if user.is_agency_staff:
+        return column == user.organization_id
+    return column.in_(select(Partnership.agency_id).where(
+        Partnership.partner_id == user.organization_id, Partnership.status == PartnershipStatus.ACTIVE))
+
+
+def provider_scope(user: User) -> ColumnElement[bool]:
+    """Immigration legal providers: those of the user's agency, or of the
+    agencies its partner organization actively works with."""
+    return _directory_agencies(user, LegalProvider.agency_id)
+
+
+def consulate_scope(user: User) -> ColumnElement[bool]:
+    """Consulates: the same directories as providers."""
+    return _directory_agencies(user, Consulate.agency_id)
 
 
 def partnership_scope(user: User) -> ColumnElement[bool]:

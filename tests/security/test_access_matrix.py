@@ -74,6 +74,29 @@ def partnership_api(allowed: set, ok: int) -> Callable[[str, str], int]:
 
 ALL = set(ROLES) - {"anonymous"}
 STAFF_AND_LIAISON = AGENCY | {"liaison"}
+LEADS = {"agency_admin", "supervisor"}
+
+
+def directory_page(allowed: set, ok: int) -> Callable[[str, str], int]:
+    """The legal directory: an agency's own entries ("unshared", "shared": its partner's liaison
+    reads them), another agency's ("other") are not found; organizers are turned away."""
+    def rule(role, ctx):
+        if role == "anonymous":
+            return 302
+        if role == "organizer":
+            return 403
+        return 404 if ctx == "other" else ok if role in allowed else 403
+    return rule
+
+
+def directory_api(allowed: set, ok: int) -> Callable[[str, str], int]:
+    def rule(role, ctx):
+        if role == "anonymous":
+            return 401
+        if role == "organizer" or ctx == "other":
+            return 404  # the record is looked up before the role
+        return ok if role in allowed else 403
+    return rule
 
 ROUTES = [
     Route("static", "GET", "/static/style.css", lambda r, c: 200),
@@ -195,6 +218,40 @@ ROUTES = [
           complaint_api(STAFF_AND_LIAISON, 200), api=True, per_context=True),
     Route("detentions_api.close", "POST", "/api/v1/detentions/{detention}/close",
           complaint_api(STAFF_AND_LIAISON, 422), api=True, per_context=True),
+    # The legal directory: each agency's own, read by its partners' liaisons; the handout from a complaint.
+    Route("legal.providers", "GET", "/legal/", page(STAFF_AND_LIAISON, 200)),
+    Route("legal.new_provider", "GET", "/legal/providers/new", page(LEADS, 200)),
+    Route("legal.new_provider", "POST", "/legal/providers/new", page(LEADS, 422)),
+    Route("legal.edit_provider", "GET", "/legal/providers/{provider}/edit", directory_page(LEADS, 200),
+          per_context=True),
+    Route("legal.edit_provider", "POST", "/legal/providers/{provider}/edit", directory_page(LEADS, 422),
+          per_context=True),
+    Route("legal.stop_accepting", "POST", "/legal/providers/{provider}/not-accepting", directory_page(LEADS, 302),
+          per_context=True),
+    Route("legal.consulates", "GET", "/legal/consulates", page(STAFF_AND_LIAISON, 200)),
+    Route("legal.new_consulate", "GET", "/legal/consulates/new", page(LEADS, 200)),
+    Route("legal.new_consulate", "POST", "/legal/consulates/new", page(LEADS, 422)),
+    Route("legal.edit_consulate", "GET", "/legal/consulates/{consulate}/edit", directory_page(LEADS, 200),
+          per_context=True),
+    Route("legal.edit_consulate", "POST", "/legal/consulates/{consulate}/edit", directory_page(LEADS, 422),
+          per_context=True),
+    Route("legal.region", "POST", "/legal/region", page(LEADS, 302)),
+    Route("legal.handout", "GET", "/legal/attorney-list/{complaint}", complaint_page(AGENCY, 200),
+          per_context=True),
+    Route("legal.handout_given", "POST", "/legal/attorney-list/{complaint}/given", complaint_page(AGENCY, 303),
+          per_context=True),
+    Route("legal_api.providers", "GET", "/api/v1/legal/providers",
+          lambda r, c: 401 if r == "anonymous" else 200 if r in STAFF_AND_LIAISON else 403, api=True),
+    Route("legal_api.add_provider", "POST", "/api/v1/legal/providers",
+          lambda r, c: 401 if r == "anonymous" else 422 if r in LEADS else 403, api=True),
+    Route("legal_api.provider", "GET", "/api/v1/legal/providers/{provider}", directory_api(STAFF_AND_LIAISON, 200),
+          api=True, per_context=True),
+    Route("legal_api.update_provider", "PUT", "/api/v1/legal/providers/{provider}", directory_api(LEADS, 422),
+          api=True, per_context=True),
+    Route("legal_api.consulates", "GET", "/api/v1/legal/consulates",
+          lambda r, c: 401 if r == "anonymous" else 200 if r in STAFF_AND_LIAISON else 403, api=True),
+    Route("legal_api.add_consulate", "POST", "/api/v1/legal/consulates",
+          lambda r, c: 401 if r == "anonymous" else 422 if r in LEADS else 403, api=True),
     Route("security.logout", "POST", "/logout", lambda r, c: 302, last=True),
 ]
 
@@ -229,6 +286,14 @@ def records(world, make_complaint, session):
                   for ctx, user in (("unshared", world.investigator), ("shared", world.liaison),
                                     ("other", world.other_liaison))}
     session.commit()
+    from coenforce.legal.schemas import ConsulateIn, ProviderIn
+    from coenforce.legal.service import add_consulate, add_provider
+    directory = {ctx: (add_provider(session, user, parse(ProviderIn, {
+        "name": f"Provider {ctx}", "service_model": "full_scope", "languages": ["es"], "counties": ["Kern"]})).id,
+        add_consulate(session, user, parse(ConsulateIn, {"country": "MX", "city": f"City {ctx}"})).id)
+        for ctx, user in (("unshared", world.admin), ("other", world.other_supervisor))}
+    directory["shared"] = directory["unshared"]  # the agency's own, which its partner's liaison reads
+    session.commit()
     with db_read() as s:
         notice = {org: s.scalars(select(Notice).where(Notice.organization_id == org)).first().id
                   for org in (world.agency.id, world.other_agency.id)}
@@ -243,6 +308,8 @@ def records(world, make_complaint, session):
         # The partnership of the role's own organization (from either side), and a stranger's.
         "partnership": {"unshared": world.partnership.id, "shared": world.partnership.id,
                         "other": world.other_partnership.id},
+        "provider": {ctx: ids[0] for ctx, ids in directory.items()},
+        "consulate": {ctx: ids[1] for ctx, ids in directory.items()},
     }
 
 
@@ -260,7 +327,7 @@ def test_access_matrix(role, app, client, login, api, world, records):
             expected = route.expect(role, ctx)
             if route.api:
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
-                kwargs = {"json": dict(route.data)} if route.method in ("POST", "PATCH") else {}
+                kwargs = {"json": dict(route.data)} if route.method in ("POST", "PATCH", "PUT") else {}
                 response = client.open(path, method=route.method, headers=headers, **kwargs)
             elif route.method == "POST":
                 form = {"csrf_token": csrf_token(client, "/login" if role == "anonymous" else "/account"),
