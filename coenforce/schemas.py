@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pydantic
 from flask_babel import lazy_gettext as _l
+from babel import Locale
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -138,6 +139,30 @@ def _timezone(value: str) -> str:
 
 
 TimeZoneName = Annotated[Text(64), AfterValidator(_timezone)]
+
+
+# ISO 3166-1 alpha-2 codes (babel's territories without regions such as "419",
+# groupings such as "EU" or "UN", codes reserved outside the standard such as
+# "AC" or "IC", and the private-use "ZZ", "QO", "XA", "XB"; "XK", Kosovo, stays).
+COUNTRIES = frozenset(code for code in Locale("en").territories
+                      if len(code) == 2 and code.isalpha()
+                      and code not in {"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
+
+
+def _country(value: str) -> str:
+    value = value.upper()
+    if value not in COUNTRIES:
+        raise invalid("country_code")
+    return value
+
+
+Country = Annotated[Text(2), AfterValidator(_country)]
+
+
+def country_names(locale: str) -> dict[str, str]:
+    """Country codes and their names in `locale`, sorted by name (for select lists)."""
+    names = Locale.parse(locale).territories
+    return dict(sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1]))
 
 
 def _unique(values: list) -> list:
@@ -292,7 +317,6 @@ _MESSAGES = {
     "email": _l("Must be an email address."),
     "timezone": _l("Unknown time zone."),
     "a_number": _l("An A-Number has 8 or 9 digits, with or without a leading A."),
-    "country": _l("Choose a country from the list."),
     "amount_format": _l("Must be an amount such as 1250.00."),
     "amount_range": _l("Must be an amount between 0 and 1,000,000,000."),
     "amount_precision": _l("At most two decimal places."),

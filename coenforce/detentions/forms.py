@@ -29,6 +29,7 @@ class TaskForm(FlaskForm):
     note = TextAreaField(_l("Note"), render_kw={"rows": 2})
     intervention = SelectField(_l("The agency's decision"),
                                choices=choices([("", "")] + list(Intervention.labels().items())), default="")
+    attorney_provider_id = SelectField(_l("Attorney (from the legal directory)"), coerce=str)
     submit = SubmitField(_l("Mark done"))
 
 

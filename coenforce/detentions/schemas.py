@@ -4,20 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from babel import Locale
 from pydantic import AfterValidator
 
 from coenforce.complaints.schemas import ClockOut
 from coenforce.detentions.a_number import normalize_a_number
 from coenforce.detentions.types import AlertStatus, DetainedWhere, Intervention, Outcome, TaskKind
 from coenforce.schemas import (
-    Id, Input, OptionalField, OptionalText, Output, PageQuery, Cursor, PastTime, Text, UniqueList, WithDefault,
-    invalid,
+    Country, Cursor, Id, Input, OptionalField, OptionalText, Output, PageQuery, PastTime, Text, UniqueList,
+    WithDefault, invalid,
 )
-
-# ISO 3166-1 alpha-2 codes of countries (babel's territories, without regions such as "419").
-COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha()
-                      and code not in ("ZZ", "XK", "EU", "EZ", "UN", "QO"))
 
 
 def _a_number(value: str) -> str:
@@ -27,15 +22,7 @@ def _a_number(value: str) -> str:
         raise invalid("a_number") from None
 
 
-def _country(value: str) -> str:
-    code = value.upper()
-    if code not in COUNTRIES:
-        raise invalid("country")
-    return code
-
-
 ANumber = Annotated[Text(20), AfterValidator(_a_number)]
-Country = Annotated[Text(2), AfterValidator(_country)]
 
 
 class AlertIn(Input):
@@ -60,6 +47,8 @@ class TaskDoneIn(Input):
     note: OptionalText(2_000, multiline=True)
     # For the intervention task: what the agency decided (a reason is required for none).
     intervention: OptionalField(Intervention)
+    # For the attorney task: the provider, from the agency's legal directory.
+    attorney_provider_id: OptionalField(Id)
 
 
 class CloseIn(Input):
@@ -85,6 +74,7 @@ class TaskOut(Output):
     done_at: datetime | None
     done_by_id: int | None
     intervention: Intervention | None
+    attorney_provider_id: int | None
 
 
 class AlertOut(Output):

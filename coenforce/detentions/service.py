@@ -24,6 +24,7 @@ from coenforce.detentions.models import (
 from coenforce.detentions.schemas import AlertIn, AlertListQuery, CloseIn, TaskDoneIn
 from coenforce.detentions.types import AlertStatus, Intervention, TaskKind
 from coenforce.enums import SubjectType
+from coenforce.legal import service as legal
 from coenforce.escalation import Deadline
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import Role, User
@@ -168,6 +169,16 @@ def raise_alert(session: Session, user: User, data: AlertIn) -> DetentionAlert:
     return alert
 
 
+def attorney_choices(session: Session, alert: DetentionAlert) -> list:
+    """The providers of the agency's legal directory who take cases now."""
+    return legal.providers_for(session, alert.agency_id)
+
+
+def consulate_of(session: Session, alert: DetentionAlert):
+    """The consulate to call for the worker's country, in the agency's region if it has one."""
+    return legal.consulate_for(session, alert.agency_id, alert.country) if alert.country else None
+
+
 # ---------------------------------------------------------------- acting on it
 
 def _open(alert: DetentionAlert) -> None:
@@ -205,11 +216,19 @@ def complete_task(session: Session, user: User, alert: DetentionAlert, kind: Tas
             raise ValidationError({"note": _l("Say why the agency will not intervene.")})
     elif data.intervention is not None:
         raise ValidationError({"intervention": _l("Only the intervention task records an intervention.")})
+    if kind == TaskKind.ATTORNEY:
+        if data.attorney_provider_id is None:
+            raise ValidationError({"attorney_provider_id": _l("Choose the attorney from the legal directory.")})
+        if data.attorney_provider_id not in {p.id for p in attorney_choices(session, alert)}:
+            raise ValidationError({"attorney_provider_id": _l("Choose a provider of this agency's directory.")})
+    elif data.attorney_provider_id is not None:
+        raise ValidationError({"attorney_provider_id": _l("Only the attorney task records an attorney.")})
     now = clock.now()
     task.done_at = now
     task.done_by_id = user.id
     task.note = data.note
     task.intervention = data.intervention
+    task.attorney_provider_id = data.attorney_provider_id
     escalation.stop_deadline(session, escalation.deadline_for(
         session, SubjectType.DETENTION, alert.id, task_clock(kind)), now)
     session.flush()

@@ -2,7 +2,6 @@
 The form works on a phone; the alert page shows the clock and the tasks."""
 from __future__ import annotations
 
-from babel import Locale
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,10 +12,10 @@ from coenforce.complaints import service as complaints
 from coenforce.db import db
 from coenforce.detentions import service
 from coenforce.detentions.forms import AlertForm, CloseForm, TaskForm
-from coenforce.detentions.schemas import COUNTRIES, AlertIn, CloseIn, TaskDoneIn
+from coenforce.detentions.schemas import AlertIn, CloseIn, TaskDoneIn
 from coenforce.detentions.types import TaskKind
 from coenforce.forms import apply_errors, choices
-from coenforce.schemas import PageNumber
+from coenforce.schemas import PageNumber, country_names
 from coenforce.security import policy
 from coenforce.validation import Conflict, ValidationError
 
@@ -35,12 +34,6 @@ def _signed_in():
 
 def _submitted(schema):
     return schemas.parse(schema, schemas.form_values(schema, request.form), timezone=current_user.timezone)
-
-
-def country_names() -> dict[str, str]:
-    """Country codes and names in the viewer's language, sorted by name."""
-    names = Locale.parse(str(get_locale())).territories
-    return dict(sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1]))
 
 
 @bp.get("/")
@@ -62,7 +55,7 @@ def new():
     cases = complaints.list_complaints(db.session, current_user, limit=200).items
     form.complaint_id.choices = choices([("", _("None"))] + [(str(c.id), f"{c.reference} · {c.employer_name}")
                                                              for c in cases])
-    form.country.choices = choices([("", _("Not known"))] + list(country_names().items()))
+    form.country.choices = choices([("", _("Not known"))] + list(country_names(str(get_locale())).items()))
     form.partner_ids.choices = choices((p.id, p.name) for p in complaints.partner_choices(db.session, chosen.id)
                                        if p.id != current_user.organization_id) if chosen else []
     status = 200
@@ -84,7 +77,8 @@ def _detail(alert, status=200, revealed=None, forms=None):
         "detentions/detail.html", alert=alert, clock=service.clock_of(db.session, alert).reading(),
         tasks=TaskKind, task_form=(forms or {}).get("task_form") or TaskForm(),
         close_form=(forms or {}).get("close_form") or CloseForm(), revealed=revealed, locator=LOCATOR,
-        countries=country_names(), acknowledged=any(a.user_id == current_user.id for a in alert.acknowledgements),
+        countries=country_names(str(get_locale())), acknowledged=any(a.user_id == current_user.id for a in alert.acknowledgements),
+        consulate=service.consulate_of(db.session, alert), attorneys=service.attorney_choices(db.session, alert),
     ), status
 
 

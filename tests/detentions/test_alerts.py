@@ -182,3 +182,30 @@ def test_the_alert_form_works_from_a_phone(client, login, post_form, world):
     assert "Mexico" in page and "Mesa Verde" in page and "Consulate contacted" in page
     bad = post_form("/detentions/new", "/detentions/new", {**form, "a_number": "12"})
     assert bad.status_code == 422 and "An A-Number has 8 or 9 digits" in bad.get_data(as_text=True)
+
+
+def test_the_attorney_comes_from_the_directory_and_the_alert_names_the_consulate(
+        api, client, login, world, session):
+    from coenforce.legal.schemas import ConsulateIn, ProviderIn, RegionIn
+    from coenforce.legal.service import add_consulate, add_provider, set_region_of
+    from coenforce.schemas import parse
+    provider = add_provider(session, world.admin, parse(ProviderIn, {
+        "name": "Valley Immigrant Legal Services", "service_model": "full_scope", "languages": ["es"],
+        "counties": ["Fresno"], "phone": "555-0110"}))
+    set_region_of(session, world.agency, RegionIn(region="CA"))
+    add_consulate(session, world.admin, parse(ConsulateIn, {"country": "GT", "region": "TX", "city": "Houston"}))
+    add_consulate(session, world.admin, parse(ConsulateIn, {"country": "GT", "region": "CA", "city": "San Francisco",
+                                                            "phone": "555-0120"}))
+    session.commit()
+    alert_id = api(world.liaison).post("/detentions", json=ALERT).get_json()["id"]
+    path = f"/detentions/{alert_id}/tasks/attorney"
+    missing = api(world.liaison).post(path, json={"note": "Called."})
+    assert missing.status_code == 422 and set(missing.get_json()["error"]["fields"]) == {"attorney_provider_id"}
+    assert api(world.liaison).post(path, json={"attorney_provider_id": 999}).status_code == 422
+    done = api(world.liaison).post(path, json={"attorney_provider_id": provider.id})
+    task = next(t for t in done.get_json()["tasks"] if t["kind"] == "attorney")
+    assert task["attorney_provider_id"] == provider.id
+    login(world.investigator)
+    page = client.get(f"/detentions/{alert_id}").get_data(as_text=True)
+    assert "San Francisco (CA)" in page and "Houston" not in page  # the consulate of the agency's region
+    assert "Valley Immigrant Legal Services" in page
