@@ -245,3 +245,25 @@ def test_cli_imports_name_the_bad_line_and_write_nothing(runner, world, tmp_path
     assert result.exit_code == 1 and "line 3: region" in result.output and count(Consulate) == 0
     result = runner.invoke(args=["legal", "region", world.agency.name, "tx"])
     assert result.exit_code == 0 and "TX" in result.output
+
+
+def test_the_api_pages_the_list_and_replaces_an_entry(api, world, make_provider):
+    for i in range(3):
+        make_provider(world.admin, name=f"Provider {i}", languages=["es"] if i else ["en"])
+    caller = api(world.supervisor)
+    first = caller.get("/legal/providers?limit=2&language=es")
+    body = first.get_json()
+    assert [p["name"] for p in body["items"]] == ["Provider 1", "Provider 2"] and body["total"] == 2
+    assert body["next"] is None
+    first = caller.get("/legal/providers?limit=2").get_json()
+    assert first["total"] == 3 and len(first["items"]) == 2
+    rest = caller.get(first["next"].split("/api/v1", 1)[1]).get_json()
+    assert [p["name"] for p in rest["items"]] == ["Provider 2"]
+    provider_id = first["items"][0]["id"]
+    from flask import current_app
+    client = current_app.test_client()
+    response = client.put(f"/api/v1/legal/providers/{provider_id}", headers={"Authorization": f"Bearer {caller.token}"},
+                          json={"name": "Provider 0", "service_model": "consulate", "languages": ["es", "mix"],
+                                "counties": ["Fresno"], "accepting": False})
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["languages"], response.get_json()["accepting"]) == (["es", "mix"], False)
