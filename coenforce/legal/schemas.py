@@ -7,23 +7,17 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from babel import Locale
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from coenforce import clock
 from coenforce.complaints.types import Language
 from coenforce.legal.types import US_REGIONS, HandoutLanguage, ServiceModel
-from coenforce.schemas import (
-    Cursor, Email, Id, Input, OptionalField, OptionalText, Output, PageQuery, Query, Text, UniqueList, WithDefault,
+from coenforce.schemas import (  # noqa: F401 (COUNTRIES: the codes a consulate's country is one of)
+    COUNTRIES, Country, Cursor, Email, Id, Input, OptionalField, OptionalText, Output, PageQuery, Query, Text,
+    UniqueList, WithDefault,
 )
 
-# ISO 3166-1 alpha-2 codes (babel's territories without regions such as "419",
-# groupings such as "EU" or "UN", codes reserved outside the standard such as
-# "AC" or "IC", and the private-use "ZZ", "QO", "XA", "XB"; "XK", Kosovo, stays).
-COUNTRIES = frozenset(code for code in Locale("en").territories
-                      if len(code) == 2 and code.isalpha()
-                      and code not in {"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"})
 _WEBSITE = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+([/?#]\S*)?$", re.I)
 _SPLIT = re.compile(r"[;,\n]")
 
@@ -79,13 +73,6 @@ def _counties(values: list[str]) -> list[str]:
     return names
 
 
-def _country(value: str) -> str:
-    value = value.upper()
-    if value not in COUNTRIES:
-        raise invalid("country_code")
-    return value
-
-
 def _region(value: str) -> str:
     value = value.upper()
     if value not in US_REGIONS:
@@ -122,7 +109,6 @@ County = Text(100)
 Counties = Annotated[list[County], Field(min_length=1, json_schema_extra={"uniqueItems": True}),
                      BeforeValidator(_split), AfterValidator(_counties)]
 Languages = Annotated[UniqueList(Language, min_length=1), BeforeValidator(_split)]
-Country = Annotated[Text(2), AfterValidator(_country)]
 Region = Annotated[Text(2), AfterValidator(_region)]
 Website = Annotated[Text(300), AfterValidator(_website)]
 PastDate = Annotated[date, AfterValidator(_not_future), BeforeValidator(_date)]
