@@ -19,8 +19,10 @@ def register(app) -> None:
            body=AlertIn, response=AlertOut, status=201)
 def create(user, body: AlertIn):
     alert = service.raise_alert(db.session, user, body)
+    # Built before the commit: reading it afterwards would open a second transaction.
+    shown = AlertOut.model_validate(service.shown(db.session, alert))
     db.session.commit()
-    return service.shown(db.session, alert)
+    return shown
 
 
 @bp.get("/detentions")

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import Complaint, ComplaintShare
@@ -64,7 +65,9 @@ def reveal_a_number(session: Session, user: User, alert: DetentionAlert) -> str 
 
 
 def clock_of(session: Session, alert: DetentionAlert) -> Deadline:
-    return escalation.deadline_for(session, SubjectType.DETENTION, alert.id, ACK_CLOCK)
+    """The alert's acknowledgement clock (a new alert carries the one it opened)."""
+    return getattr(alert, "ack_clock", None) or escalation.deadline_for(
+        session, SubjectType.DETENTION, alert.id, ACK_CLOCK)
 
 
 def _fields(alert: DetentionAlert) -> dict:
@@ -163,7 +166,9 @@ def raise_alert(session: Session, user: User, data: AlertIn) -> DetentionAlert:
     session.flush()
     common = {"subject_type": SubjectType.DETENTION, "subject_id": alert.id, "organization_id": agency.id,
               "reference": alert.reference, "path": f"/detentions/{alert.id}", "starts_at": now}
-    escalation.open_deadline(session, kind=ACK_CLOCK, due_at=now + timedelta(hours=1), **common)
+    ack = escalation.open_deadline(session, kind=ACK_CLOCK, due_at=now + timedelta(hours=1), **common)
+    set_committed_value(alert, "acknowledgements", [])  # a new alert has none: no need to ask
+    alert.ack_clock = ack
     for task in alert.tasks:
         escalation.open_deadline(session, kind=task_clock(task.kind), due_at=task.due_at, **common)
     return alert

@@ -26,6 +26,7 @@ from coenforce.notify.models import Notice
 from coenforce.notify.render import render
 from coenforce.security.crypto.sealing import DecryptionError, key_id
 
+from tests.audit.test_audit import tamper  # noqa: F401  (a fixture)
 from tests.conftest import BACKEND, START, db_read, db_write
 
 NAME, NUMBER, FAMILY = "Rosa Canary-Wk4", "087654321", "Brother Canary-Wk4, 555-0199"
@@ -160,3 +161,16 @@ def test_the_scheduler_runs_the_retention_job(app):
     job = scheduler.get_job("detention_retention")
     assert job is not None and job.args[1:] == ("detention_retention", purge_closed)
     assert job.trigger.interval.total_seconds() == 3600
+
+
+@pytest.mark.parametrize("edit", ["UPDATE audit_log SET actor_id = :other WHERE action = 'detention.reveal'",
+                                  "DELETE FROM audit_log WHERE action = 'detention.reveal'"])
+def test_editing_or_deleting_who_saw_an_alert_is_caught(api, world, runner, tamper, edit):
+    alert_id = raise_alert(api, world)
+    api(world.investigator).get(f"/detentions/{alert_id}")
+    api(world.supervisor).post(f"/detentions/{alert_id}/reveal")
+    api(world.liaison).get(f"/detentions/{alert_id}")
+    assert runner.invoke(args=["audit", "verify"]).output.strip() == "OK"
+    tamper(edit, other=world.investigator.id)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "seq" in result.output
