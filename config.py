@@ -89,6 +89,26 @@ DETENTION_TASK_LADDER = [
     {"name": "overdue", "at": "due+12h", "to": ["supervisors", "agency_admins"], "repeat": "12h"},
 ]
 
+# Immigration protections on a case. T and U visa certification: reminders a
+# week and two days before the legal deadline, then at it and daily after.
+PROTECTION_CERTIFICATION_LADDER = [
+    {"name": "reminder", "at": "due-168h", "to": ["assignee_or_supervisors"]},
+    {"name": "warning", "at": "due-48h", "to": ["assignee", "supervisors"]},
+    {"name": "breach", "at": "due", "to": ["assignee", "supervisors", "agency_admins"]},
+    {"name": "overdue", "at": "due+24h", "to": ["assignee", "supervisors"], "repeat": "24h"},
+]
+# A Statement of Interest letter to send.
+PROTECTION_INTEREST_LETTER_LADDER = [
+    {"name": "reminder", "at": "due-48h", "to": ["assignee_or_supervisors"]},
+    {"name": "breach", "at": "due", "to": ["assignee", "supervisors"]},
+    {"name": "overdue", "at": "due+72h", "to": ["assignee", "supervisors"], "repeat": "72h"},
+]
+# A deferred action grant: renewal reminder 120 days (2880 h) before it expires, and at expiry.
+PROTECTION_DEFERRED_ACTION_LADDER = [
+    {"name": "renewal", "at": "due-2880h", "to": ["assignee", "supervisors"]},
+    {"name": "expiry", "at": "due", "to": ["assignee", "supervisors"]},
+]
+
 
 class Config:
     ENV_NAME = "development"
@@ -139,7 +159,10 @@ class Config:
                           "third_party_decision": THIRD_PARTY_DECISION_LADDER,
                           "detention_ack": DETENTION_ACK_LADDER,
                           **{f"detention_{task}": DETENTION_TASK_LADDER
-                             for task in ("consulate", "family", "attorney", "intervention")}}
+                             for task in ("consulate", "family", "attorney", "intervention")},
+                          "protection_certification": PROTECTION_CERTIFICATION_LADDER,
+                          "protection_interest_letter": PROTECTION_INTEREST_LETTER_LADDER,
+                          "protection_deferred_action": PROTECTION_DEFERRED_ACTION_LADDER}
     ESCALATION_BATCH_SIZE = 500
 
     # Third-party complaints: targets to acknowledge and to decide, from receipt.
@@ -153,6 +176,15 @@ class Config:
     # and days after closing before the sealed fields are purged.
     DETENTION_TASK_HOURS = {"consulate": 4, "family": 24, "attorney": 24, "intervention": 72}
     DETENTION_RETENTION_DAYS = 90
+
+    # Immigration protections: defaults of each agency's targets (California Penal
+    # Code 679.10 and 679.11: decide a certification within 90 days of the request,
+    # 14 business days when the worker is in removal proceedings); business days
+    # to send a Statement of Interest; the local hour of a grant's expiry notices.
+    PROTECTION_CERTIFICATION_DAYS = 90
+    PROTECTION_REMOVAL_BUSINESS_DAYS = 14
+    PROTECTION_LETTER_BUSINESS_DAYS = 10
+    PROTECTION_EXPIRY_HOUR = 9
 
     # Notices and the outbox.
     BASE_URL = "http://127.0.0.1:5000"

@@ -40,12 +40,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from coenforce import apikit, audit, complaints, detentions, escalation, main, notify, partners, security, thirdparty
-    from coenforce import legal
+    from coenforce import legal, protections
 
     apikit.register(app, apikit.bp)
     # Each capability registers its pages, API, deadline kinds and notice wording;
     # the engine checks the configured ladders against them last.
-    for module in (security, main, partners, notify, audit, complaints, thirdparty, detentions, legal):
+    for module in (security, main, partners, notify, audit, complaints, thirdparty, detentions, legal, protections):
         module.init_app(app)
     escalation.init_app(app)
     errors.init_app(app)

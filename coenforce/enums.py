@@ -56,3 +56,6 @@ class SubjectType(LabeledEnum):
     DETENTION = "detention", _l("Detained-worker alert")
     RAID = "raid", _l("Raid")
     RAID_TASK = "raid_task", _l("Raid task")
+    CERTIFICATION = "certification_request", _l("T or U visa certification request")
+    INTEREST_LETTER = "interest_letter", _l("Statement of Interest letter")
+    DEFERRED_ACTION = "deferred_action_grant", _l("Labor-based deferred action grant")

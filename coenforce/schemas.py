@@ -339,7 +339,7 @@ def _message(error: dict) -> str:
         return str(_l("Must be at least %(n)s.", n=ctx.get("ge", ctx.get("gt"))))
     if kind in ("less_than_equal", "less_than"):
         return str(_l("Must be at most %(n)s.", n=ctx.get("le", ctx.get("lt"))))
-    if kind.startswith(("datetime_", "date_", "timezone_")):
+    if kind.startswith(("datetime_", "date_", "timezone_")) and kind not in _MESSAGES:
         return str(_MESSAGES["time_format"])
     return str(_MESSAGES.get(kind, _l("Is invalid.")))
 

@@ -215,6 +215,7 @@ STEPS = {
     "0009": (before_0009, after_0009),
     "0010": (None, after_0010),
     "0011": (None, None),  # new tables only (detained-worker alerts)
+    "0012": (None, None),  # new tables only (holidays, immigration protections)
 }
 
 

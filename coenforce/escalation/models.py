@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+import datetime as dt
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, and_, case, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, and_, case, text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -119,3 +120,16 @@ class EscalationStep(Base):
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[StepOutcome] = mapped_column(EnumText(StepOutcome, 16))
     notices: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Holiday(Base):
+    """A day an organization does not work: business-day deadlines skip it."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("organization_id", "date", name="uq_holidays_organization_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

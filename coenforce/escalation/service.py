@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import insert, or_, select, text, update
+from sqlalchemy import column, insert, or_, select, table, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from config import ConfigError
 from coenforce import clock, notify
+from coenforce.escalation import calendar
 from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, Step, parse_ladder
-from coenforce.escalation.models import Deadline, EscalationStep, StepOutcome
+from coenforce.escalation.models import Deadline, EscalationStep, Holiday, StepOutcome
 
 # Given (deadline, rung) pairs, the ids of the people each rung tells, in the
 # same order. The module that owns the deadline kind knows who they are.
@@ -263,3 +265,54 @@ def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: StepO
 def deadline_for(session: Session, subject_type: str, subject_id: int, kind: str) -> Deadline | None:
     return session.scalar(select(Deadline).where(
         Deadline.subject_type == subject_type, Deadline.subject_id == subject_id, Deadline.kind == kind))
+
+
+# ---------------------------------------------------------------- business days and moving a due time
+
+# The engine knows no domain module: an organization's time zone is read from its table by name.
+_organizations = table("organizations", column("id"), column("timezone"))
+
+
+def business_days_after(session: Session, organization_id: int, start: datetime, days: int) -> datetime:
+    """The end (23:59:59 local) of the `days`-th business day after `start`'s
+    local date in the organization's time zone, skipping weekends and the
+    organization's holidays; in UTC."""
+    zone = ZoneInfo(session.scalar(select(_organizations.c.timezone).where(_organizations.c.id == organization_id)))
+    first = calendar.local_date(start, zone)
+    span = calendar.span_for(days)
+    while True:
+        last = first + timedelta(days=span)
+        holidays = set(session.scalars(select(Holiday.date).where(
+            Holiday.organization_id == organization_id, Holiday.date > first, Holiday.date <= last)))
+        day = calendar.nth_business_day(first, days, holidays)
+        if day <= last:
+            return calendar.end_of_day(day, zone)
+        span *= 2  # more holidays than the window allowed for: read a wider one
+
+
+def calendar_days_after(session: Session, organization_id: int, start: datetime, days: int) -> datetime:
+    """The end (23:59:59 local) of the `days`-th calendar day after `start`'s local date; in UTC."""
+    zone = ZoneInfo(session.scalar(select(_organizations.c.timezone).where(_organizations.c.id == organization_id)))
+    return calendar.add_calendar_days(start, days, zone)
+
+
+def reschedule(session: Session, deadline: Deadline, due_at: datetime) -> None:
+    """Move a running clock's due time. Rungs already fired (or skipped) stay
+    handled; the next rung's time is recomputed from the new due time, and a
+    rung that now lies in the past fires at the next tick (after several, the
+    newest fires and the others are recorded as skipped, as after an outage).
+
+    The row is locked (PostgreSQL: FOR UPDATE; SQLite: the write transaction)
+    so a tick cannot advance it in between; the caller commits. A ladder's
+    order of rungs is assumed not to change with the due time (true of ladders
+    whose rungs all hang from the due time, or whose start rungs come first)."""
+    current = session.execute(
+        select(Deadline.position, Deadline.stopped_at).where(Deadline.id == deadline.id).with_for_update()).one()
+    if current.stopped_at is not None:
+        raise ValueError("a stopped clock cannot be rescheduled")
+    next_at = ladder_for(deadline.kind).time_of(current.position, deadline.starts_at, due_at)
+    session.execute(update(_deadlines).where(_deadlines.c.id == deadline.id)
+                    .values(due_at=due_at, next_rung_at=next_at))
+    set_committed_value(deadline, "position", current.position)
+    set_committed_value(deadline, "due_at", due_at)
+    set_committed_value(deadline, "next_rung_at", next_at)

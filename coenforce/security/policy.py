@@ -13,6 +13,7 @@ from coenforce.audit.models import AuditEntry
 from coenforce.complaints.models import Complaint, ComplaintShare
 from coenforce.legal.models import Consulate, LegalProvider
 from coenforce.detentions.models import AlertPartner, DetentionAlert
+from coenforce.escalation.models import Holiday
 from coenforce.notify.models import Notice
 from coenforce.partners.models import AGENCY_ROLES, PARTNER_ROLES, Partnership, PartnershipStatus, Role, User
 from coenforce.thirdparty.models import EmployerEvidence, ThirdPartyReport
@@ -59,6 +60,13 @@ _ROLES = {
     "legal.view": AGENCY_ROLES | {Role.LIAISON},
     "legal.manage": _LEADS,
     "legal.handout": AGENCY_ROLES,
+    # Immigration protections on a case (T/U visa certifications, Statement of Interest
+    # letters, deferred action grants): agency staff act; liaisons who see the case read.
+    "protections.view": AGENCY_ROLES | {Role.LIAISON},
+    "protections.manage": AGENCY_ROLES,
+    "protections.settings": _ADMINS,
+    # The agency's holiday calendar (business-day deadlines skip its days).
+    "holidays.manage": _ADMINS,
     "notices.view": _LEADS,
     "outbox.manage": _ADMINS,
     "audit.view": _ADMINS,
@@ -86,6 +94,21 @@ def complaint_scope(user: User) -> ColumnElement[bool]:
         return Complaint.agency_id == user.organization_id
     shared = select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == user.organization_id)
     return or_(Complaint.filed_by_org_id == user.organization_id, Complaint.id.in_(shared))
+
+
+def protection_scope(user: User, model) -> ColumnElement[bool]:
+    """A case's protection records (certification requests, letters, grants):
+    those of the complaints the user sees."""
+    if not allowed(user, "protections.view"):
+        return false()
+    return model.complaint_id.in_(select(Complaint.id).where(complaint_scope(user)))
+
+
+def holiday_scope(user: User) -> ColumnElement[bool]:
+    """An agency's holidays: its admins'."""
+    if not allowed(user, "holidays.manage"):
+        return false()
+    return Holiday.organization_id == user.organization_id
 
 
 def report_scope(user: User) -> ColumnElement[bool]:

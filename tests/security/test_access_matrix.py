@@ -252,6 +252,31 @@ ROUTES = [
           lambda r, c: 401 if r == "anonymous" else 200 if r in STAFF_AND_LIAISON else 403, api=True),
     Route("legal_api.add_consulate", "POST", "/api/v1/legal/consulates",
           lambda r, c: 401 if r == "anonymous" else 422 if r in LEADS else 403, api=True),
+    # Immigration protections on a case: staff act, liaisons who see the case read; the
+    # agency's targets and holidays are its admins'.
+    Route("protections.detail", "GET", "/complaints/{complaint}/protections", complaint_page(STAFF_AND_LIAISON, 200),
+          per_context=True),
+    Route("protections.request_certification", "POST", "/complaints/{complaint}/protections/certifications",
+          complaint_page(AGENCY, 422), per_context=True),
+    Route("protections.removal_proceedings", "POST", "/protections/certifications/{certification}/removal-proceedings",
+          complaint_page(AGENCY, 302), per_context=True),
+    Route("protections.decide", "POST", "/protections/certifications/{certification}/decision",
+          complaint_page(AGENCY, 422), per_context=True),
+    Route("protections.request_letter", "POST", "/complaints/{complaint}/protections/letters",
+          complaint_page(AGENCY, 422), per_context=True),
+    Route("protections.letter_sent", "POST", "/protections/letters/{letter}/sent", complaint_page(AGENCY, 422),
+          per_context=True),
+    Route("protections.record_grant", "POST", "/complaints/{complaint}/protections/grants",
+          complaint_page(AGENCY, 422), per_context=True),
+    Route("protections.renewal_filed", "POST", "/protections/grants/{grant}/renewal", complaint_page(AGENCY, 302),
+          per_context=True),
+    Route("protections.settings", "GET", "/protections/settings", page({"agency_admin"}, 200)),
+    Route("protections.settings", "POST", "/protections/settings", page({"agency_admin"}, 422)),
+    Route("holidays.index", "GET", "/holidays/", page({"agency_admin"}, 200)),
+    Route("holidays.add", "POST", "/holidays/", page({"agency_admin"}, 422)),
+    Route("holidays.remove", "POST", "/holidays/{holiday}/remove",
+          lambda r, c: 302 if r == "anonymous" else 403 if r != "agency_admin" else 404 if c == "other" else 302,
+          per_context=True),
     Route("security.logout", "POST", "/logout", lambda r, c: 302, last=True),
 ]
 
@@ -294,6 +319,20 @@ def records(world, make_complaint, session):
         for ctx, user in (("unshared", world.admin), ("other", world.other_supervisor))}
     directory["shared"] = directory["unshared"]  # the agency's own, which its partner's liaison reads
     session.commit()
+    from coenforce.protections import service as protections
+    from coenforce.protections.schemas import CertificationIn, GrantIn, HolidayIn, LetterIn
+    protection = {ctx: (
+        protections.request_certification(session, user, case, parse(CertificationIn, {
+            "certification_form": "i918b", "requested_by": "Legal Aid"})).id,
+        protections.request_letter(session, user, case, parse(LetterIn, {"requested_by": "Worker Center"})).id,
+        protections.record_grant(session, user, case, parse(GrantIn, {
+            "granted_on": "2025-06-01", "expires_on": "2027-06-01"})).id)
+        for ctx, case, user in (("unshared", unshared, world.investigator), ("shared", shared, world.investigator),
+                                ("other", other, world.other_investigator))}
+    holidays = {ctx: protections._add_holiday(session, org.id, parse(HolidayIn, {"date": day, "name": "Holiday"})).id
+                for ctx, org, day in (("unshared", world.agency, "2026-07-03"), ("shared", world.agency, "2026-11-27"),
+                                      ("other", world.other_agency, "2026-07-03"))}
+    session.commit()
     with db_read() as s:
         notice = {org: s.scalars(select(Notice).where(Notice.organization_id == org)).first().id
                   for org in (world.agency.id, world.other_agency.id)}
@@ -310,6 +349,10 @@ def records(world, make_complaint, session):
                         "other": world.other_partnership.id},
         "provider": {ctx: ids[0] for ctx, ids in directory.items()},
         "consulate": {ctx: ids[1] for ctx, ids in directory.items()},
+        "certification": {ctx: ids[0] for ctx, ids in protection.items()},
+        "letter": {ctx: ids[1] for ctx, ids in protection.items()},
+        "grant": {ctx: ids[2] for ctx, ids in protection.items()},
+        "holiday": holidays,
     }
 
 
