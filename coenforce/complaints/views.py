@@ -14,10 +14,10 @@ from coenforce.complaints.schemas import (
 from coenforce.complaints.types import ActionType, ComplaintStatus
 from coenforce.db import db
 from coenforce.escalation import ClockState
-from coenforce.forms import apply_errors, choices
+from coenforce.forms import apply_errors, choices, save_change, submitted
 from coenforce.schemas import PageNumber
 from coenforce.security import policy
-from coenforce.validation import Conflict, ValidationError
+from coenforce.validation import ValidationError
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 PAGE = 50
@@ -28,11 +28,6 @@ PAGE = 50
 def _signed_in():
     if not policy.allowed(current_user, "complaint.view"):
         abort(403)  # organizers see aggregates, never cases
-
-
-def _submitted(schema):
-    """The posted form parsed by `schema`; local times are in the user's zone."""
-    return schemas.parse(schema, schemas.form_values(schema, request.form), timezone=current_user.timezone)
 
 
 @bp.get("/")
@@ -68,7 +63,7 @@ def new():
     status = 200
     if request.method == "POST":
         try:
-            complaint = service.open_complaint(db.session, current_user, _submitted(ComplaintIn))
+            complaint = service.open_complaint(db.session, current_user, submitted(ComplaintIn))
             db.session.commit()
             flash(_("Complaint %(ref)s filed. The response clock is running.", ref=complaint.reference), "success")
             return redirect(url_for("complaints.detail", complaint_id=complaint.id))
@@ -105,24 +100,19 @@ def detail(complaint_id: int):
 
 
 def _change(complaint_id: int, *, may, form_name: str, form, schema, apply, done: str):
-    """Run one change from a form on the detail page: the caller's right to it,
+    """One change from a form on the detail page: the caller's right to it,
     then the form's values, then the service; commit and redirect."""
     complaint = service.get_complaint(db.session, current_user, complaint_id)
     if not may(complaint):
         abort(403)
-    try:
-        apply(complaint, _submitted(schema) if schema else None)
-        db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
-        apply_errors(form, exc)
-        return _detail(complaint, 422, **{form_name: form})
-    except Conflict as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return _detail(complaint, 409)
-    flash(done, "success")
-    return redirect(url_for("complaints.detail", complaint_id=complaint_id))
+
+    def failed(status, error):
+        if error is not None:
+            apply_errors(form, error)
+            return _detail(complaint, status, **{form_name: form})
+        return _detail(complaint, status)
+    return save_change(lambda: apply(complaint, submitted(schema) if schema else None), done=done,
+                       then=url_for("complaints.detail", complaint_id=complaint_id), on_error=failed)
 
 
 def _role(action: str):

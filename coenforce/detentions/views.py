@@ -14,10 +14,10 @@ from coenforce.detentions import service
 from coenforce.detentions.forms import AlertForm, CloseForm, TaskForm
 from coenforce.detentions.schemas import AlertIn, CloseIn, TaskDoneIn
 from coenforce.detentions.types import TaskKind
-from coenforce.forms import apply_errors, choices
+from coenforce.forms import apply_errors, choices, save_change, submitted
 from coenforce.schemas import PageNumber, country_names
 from coenforce.security import policy
-from coenforce.validation import Conflict, ValidationError
+from coenforce.validation import ValidationError
 
 bp = Blueprint("detentions", __name__, url_prefix="/detentions")
 PAGE = 50
@@ -30,10 +30,6 @@ LOCATOR = "https://locator.ice.gov/odls/#/search"
 def _signed_in():
     if not policy.allowed(current_user, "detention.view"):
         abort(403)
-
-
-def _submitted(schema):
-    return schemas.parse(schema, schemas.form_values(schema, request.form), timezone=current_user.timezone)
 
 
 @bp.get("/")
@@ -61,7 +57,7 @@ def new():
     status = 200
     if request.method == "POST":
         try:
-            alert = service.raise_alert(db.session, current_user, _submitted(AlertIn))
+            alert = service.raise_alert(db.session, current_user, submitted(AlertIn))
             db.session.commit()
             flash(_("Alert %(ref)s raised: everyone who must act has been told.", ref=alert.reference), "success")
             return redirect(url_for("detentions.detail", alert_id=alert.id))
@@ -104,19 +100,14 @@ def _change(alert_id: int, action: str, apply, done: str, form_name: str | None 
     alert = service.get_alert(db.session, current_user, alert_id)
     if not policy.allowed(current_user, action):
         abort(403)
-    try:
-        apply(alert, _submitted(schema) if schema else None)
-        db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
-        apply_errors(form, exc)
-        return _detail(alert, 422, forms={form_name: form})
-    except Conflict as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return _detail(alert, 409)
-    flash(done, "success")
-    return redirect(url_for("detentions.detail", alert_id=alert_id))
+
+    def failed(status, error):
+        if error is not None:
+            apply_errors(form, error)
+            return _detail(alert, status, forms={form_name: form})
+        return _detail(alert, status)
+    return save_change(lambda: apply(alert, submitted(schema) if schema else None), done=done,
+                       then=url_for("detentions.detail", alert_id=alert_id), on_error=failed)
 
 
 @bp.post("/<id:alert_id>/acknowledge")

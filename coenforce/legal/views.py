@@ -12,14 +12,14 @@ from markupsafe import Markup
 from coenforce import clock, schemas
 from coenforce.complaints import service as complaints
 from coenforce.db import db
-from coenforce.forms import apply_errors, choices
+from coenforce.forms import apply_errors, choices, submitted
 from coenforce.legal import service
 from coenforce.legal.forms import ConsulateForm, HandoutForm, ProviderForm, RegionForm
 from coenforce.legal.schemas import (
-    COUNTRIES, ConsulateFilter, ConsulateIn, HandoutGivenIn, HandoutQuery, ProviderFilter, ProviderIn, RegionIn,
+    ConsulateFilter, ConsulateIn, HandoutGivenIn, HandoutQuery, ProviderFilter, ProviderIn, RegionIn,
 )
 from coenforce.legal.types import US_REGIONS, HandoutLanguage, Language, ServiceModel
-from coenforce.schemas import PageNumber
+from coenforce.schemas import PageNumber, country_names
 from coenforce.security import policy
 from coenforce.validation import Conflict, ValidationError
 
@@ -39,18 +39,9 @@ def _requires(action: str) -> None:
         abort(403)
 
 
-def _submitted(schema):
-    return schemas.parse(schema, schemas.form_values(schema, request.form), timezone=current_user.timezone)
-
-
 def _page() -> int:
     page, _errors = schemas.parse_filters(PageNumber, request.args)
     return page.page
-
-
-def country_choices() -> list:
-    names = Locale.parse(str(get_locale() or "en")).territories
-    return sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda pair: pair[1])
 
 
 def country_name(code: str) -> str:
@@ -107,7 +98,7 @@ def new_provider():
     form = _provider_form()
     return _save(form, "legal/provider_form.html", done=_("Provider added."), provider=None,
                  next_url=url_for("legal.providers"),
-                 apply=lambda: service.add_provider(db.session, current_user, _submitted(ProviderIn)))
+                 apply=lambda: service.add_provider(db.session, current_user, submitted(ProviderIn)))
 
 
 @bp.route("/providers/<id:provider_id>/edit", methods=["GET", "POST"])
@@ -117,7 +108,7 @@ def edit_provider(provider_id: int):
     form = _provider_form(provider)
     return _save(form, "legal/provider_form.html", done=_("Provider saved."), provider=provider,
                  next_url=url_for("legal.providers"),
-                 apply=lambda: service.update_provider(db.session, current_user, provider, _submitted(ProviderIn)))
+                 apply=lambda: service.update_provider(db.session, current_user, provider, submitted(ProviderIn)))
 
 
 @bp.post("/providers/<id:provider_id>/not-accepting")
@@ -144,7 +135,7 @@ def consulates():
         if policy.allowed(current_user, "legal.manage") else None
     return render_template("legal/consulates.html", consulates=found.items, total=found.total, page=page,
                            page_size=PAGE, agencies=agencies, agency_names={a.id: a.name for a in agencies},
-                           countries=country_choices(), regions=US_REGIONS, filters=filters, errors=errors,
+                           countries=list(country_names(str(get_locale() or "en")).items()), regions=US_REGIONS, filters=filters, errors=errors,
                            query={k: v for k, v in filters.items() if v}, region_form=region_form)
 
 
@@ -154,7 +145,7 @@ def _consulate_form(consulate=None) -> ConsulateForm:
     else:
         form = ConsulateForm(data={name: getattr(consulate, name) or "" for name in
                                    ("country", "region", "city", "phone", "email", "address", "hours")})
-    form.country.choices = choices([("", "—")] + country_choices())
+    form.country.choices = choices([("", "—")] + list(country_names(str(get_locale() or "en")).items()))
     return form
 
 
@@ -164,7 +155,7 @@ def new_consulate():
     form = _consulate_form()
     return _save(form, "legal/consulate_form.html", done=_("Consulate added."), consulate=None,
                  next_url=url_for("legal.consulates"),
-                 apply=lambda: service.add_consulate(db.session, current_user, _submitted(ConsulateIn)))
+                 apply=lambda: service.add_consulate(db.session, current_user, submitted(ConsulateIn)))
 
 
 @bp.route("/consulates/<id:consulate_id>/edit", methods=["GET", "POST"])
@@ -175,14 +166,14 @@ def edit_consulate(consulate_id: int):
     return _save(form, "legal/consulate_form.html", done=_("Consulate saved."), consulate=consulate,
                  next_url=url_for("legal.consulates"),
                  apply=lambda: service.update_consulate(db.session, current_user, consulate,
-                                                        _submitted(ConsulateIn)))
+                                                        submitted(ConsulateIn)))
 
 
 @bp.post("/region")
 def region():
     _requires("legal.manage")
     try:
-        service.set_region(db.session, current_user, _submitted(RegionIn))
+        service.set_region(db.session, current_user, submitted(RegionIn))
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
@@ -218,7 +209,7 @@ def handout_given(complaint_id: int):
     _requires("legal.handout")
     _requires("complaint.act")
     try:
-        service.record_handout(db.session, current_user, complaint, _submitted(HandoutGivenIn))
+        service.record_handout(db.session, current_user, complaint, submitted(HandoutGivenIn))
         db.session.commit()
     except (ValidationError, Conflict) as exc:
         db.session.rollback()

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from coenforce import schemas
 from coenforce.db import db
 from coenforce.escalation import ClockState
-from coenforce.forms import apply_errors, choices
+from coenforce.forms import apply_errors, choices, save_change, submitted
 from coenforce.schemas import PageNumber
 from coenforce.security import policy
 from coenforce.thirdparty import queue, service
@@ -32,10 +32,6 @@ def _requires(action: str):
 
 bp.before_request(_requires("thirdparty.view"))
 queue_bp.before_request(_requires("strategic.view"))
-
-
-def _submitted(schema):
-    return schemas.parse(schema, schemas.form_values(schema, request.form), timezone=current_user.timezone)
 
 
 def _page() -> int:
@@ -64,7 +60,7 @@ def new():
     status = 200
     if request.method == "POST":
         try:
-            report = service.file_report(db.session, current_user, _submitted(ReportIn))
+            report = service.file_report(db.session, current_user, submitted(ReportIn))
             db.session.commit()
             flash(_("Report %(ref)s sent. The agency must acknowledge it.", ref=report.reference), "success")
             return redirect(url_for("thirdparty.detail", report_id=report.id))
@@ -93,19 +89,13 @@ def _change(report_id: int, action: str, apply, done: str, form=None, schema=Non
     report = service.get_report(db.session, current_user, report_id)
     if not policy.allowed(current_user, action):
         abort(403)
-    try:
-        apply(report, _submitted(schema) if schema else None)
-        db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
-        apply_errors(form, exc)
-        return _detail(report, 422, decision_form=form)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return _detail(report, 409)
-    flash(done, "success")
-    return redirect(url_for("thirdparty.detail", report_id=report_id))
+
+    def failed(status, error):
+        if error is not None:
+            apply_errors(form, error)
+        return _detail(report, status, decision_form=form if error is not None else None)
+    return save_change(lambda: apply(report, submitted(schema) if schema else None), done=done,
+                       then=url_for("thirdparty.detail", report_id=report_id), on_error=failed)
 
 
 @bp.post("/<id:report_id>/acknowledge")
@@ -140,7 +130,7 @@ def investigate():
     if not policy.allowed(current_user, "strategic.investigate"):
         abort(403)
     try:
-        data = _submitted(InvestigateIn)
+        data = submitted(InvestigateIn)
         count = service.investigate_employer(db.session, current_user, current_user.organization_id,
                                              data.employer_key, data.case_reference)
         db.session.commit()
