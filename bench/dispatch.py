@@ -79,6 +79,19 @@ def statuses(app) -> Counter:
     return counts
 
 
+def errors(app) -> Counter:
+    """Why notices still wait (their last errors)."""
+    from sqlalchemy import select
+
+    from coenforce.db import db
+    from coenforce.notify.models import Notice, NoticeStatus
+    with app.app_context():
+        session = db.new_session(app, sqlite_begin="DEFERRED")
+        found = Counter(session.scalars(select(Notice.last_error).where(Notice.status != NoticeStatus.SENT)))
+        session.close()
+    return found
+
+
 def drain(app, mode: str) -> dict:
     from coenforce.db import db
     with app.app_context():
@@ -126,11 +139,12 @@ def main(argv=None) -> None:
                 fake.stop()
                 accepted = Counter(fake.sent_notice_ids())
                 left = statuses(app)
-                db.engine_for(app).dispose()
                 if len(accepted) != args.notices or set(accepted.values()) != {1} or left.get("pending") \
                         or left.get("sending"):
                     raise SystemExit(f"lost or doubled: {len(accepted)} distinct of {args.notices}, "
-                                     f"repeats {sum(accepted.values()) - len(accepted)}, outbox {dict(left)}")
+                                     f"repeats {sum(accepted.values()) - len(accepted)}, outbox {dict(left)}, "
+                                     f"errors {dict(errors(app))}")
+                db.engine_for(app).dispose()
                 rate = args.notices / elapsed
                 results.setdefault(str(delay), []).append(rate)
                 say(f"provider {delay * 1000:5.0f} ms, run {run}: {args.notices} notices in {elapsed:6.2f} s = "

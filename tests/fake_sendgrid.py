@@ -48,6 +48,7 @@ class _Server(ThreadingHTTPServer):
     # Join handler threads on close, so no request outlives the test that made it.
     daemon_threads = False
     block_on_close = True
+    request_queue_size = 128  # a pool of senders connects at once
 
     def __init__(self, *args, **kwargs):
         self.open_sockets: set[socket.socket] = set()
