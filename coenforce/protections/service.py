@@ -167,7 +167,7 @@ def request_certification(session: Session, user: User, complaint: Complaint,
     record = CertificationRequest(
         agency_id=complaint.agency_id, complaint_id=complaint.id, certification_form=data.certification_form,
         requested_at=requested_at, requested_by=data.requested_by, removal_proceedings=data.removal_proceedings,
-        removal_proceedings_noted_at=now if data.removal_proceedings else None, recorded_by_id=user.id,
+        removal_proceedings_noted_at=requested_at if data.removal_proceedings else None, recorded_by_id=user.id,
         created_at=now)
     session.add(record)
     session.flush()

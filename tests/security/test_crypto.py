@@ -394,8 +394,10 @@ def test_the_command_line_rotates_every_model_that_encrypts(app):
     from coenforce.db import Base
     from coenforce import models  # noqa: F401
     from coenforce.detentions.models import AlertTask, DetentionAlert
+    from coenforce.protections.models import CertificationRequest, DeferredActionGrant, InterestLetter
     # Found by their EncryptedFields, not listed by hand.
-    assert set(encrypted_models(Base.registry)) == {User, DetentionAlert, AlertTask}
+    assert set(encrypted_models(Base.registry)) == {User, DetentionAlert, AlertTask, CertificationRequest,
+                                                    InterestLetter, DeferredActionGrant}
     assert encrypted_models(CryptoTestBase.registry) == [Secret]
     assert set(fields_of(User)) == {"totp_secret"}
 
