@@ -23,7 +23,7 @@ def test_create_app_starts_no_scheduler_and_no_thread(database_url):
 def test_scheduler_jobs_are_coalesced_single_and_never_dropped(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"escalation_tick", "dispatch"}
+    assert set(jobs) == {"escalation_tick", "dispatch", "detention_retention"}  # the last registered by its module
     assert jobs["escalation_tick"].trigger.interval.total_seconds() == 30
     assert jobs["dispatch"].trigger.interval.total_seconds() == 5
     for job in jobs.values():
