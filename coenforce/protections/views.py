@@ -7,10 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from coenforce import schemas
 from coenforce.complaints.service import get_complaint
 from coenforce.db import db
-from coenforce.forms import apply_errors
+from coenforce.forms import apply_errors, save_change, submitted
 from coenforce.protections import service
 from coenforce.protections.forms import (
     DecisionForm, GrantForm, HolidayForm, LetterForm, LetterSentForm, RequestForm, SettingsForm,
@@ -19,7 +18,7 @@ from coenforce.protections.schemas import (
     CertificationDecisionIn, CertificationIn, GrantIn, HolidayIn, LetterIn, LetterSentIn, SettingsIn,
 )
 from coenforce.security import policy
-from coenforce.validation import Conflict, ValidationError
+from coenforce.validation import ValidationError
 
 bp = Blueprint("protections", __name__)
 holidays_bp = Blueprint("holidays", __name__, url_prefix="/holidays")
@@ -37,10 +36,6 @@ def _signed_in():
 def _admin():
     if not policy.allowed(current_user, "holidays.manage"):
         abort(403)
-
-
-def _submitted(schema):
-    return schemas.parse(schema, schemas.form_values(schema, request.form), timezone=current_user.timezone)
 
 
 FORMS = {"request_form": RequestForm, "decision_form": DecisionForm, "letter_form": LetterForm,
@@ -67,22 +62,17 @@ def _change(complaint_id: int, apply, done: str, form_name: str, schema, failed:
     is built after it), the user's right, the form, the service; commit, redirect."""
     if not policy.allowed(current_user, "protections.manage"):
         abort(403)
-    try:
-        apply(_submitted(schema) if schema else None)
-        db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
+
+    def refused(status, error):
+        complaint = get_complaint(db.session, current_user, complaint_id)
+        protections = service.protections_of(db.session, current_user, complaint)
+        if error is None:
+            return _page(protections, status)
         form = FORMS[form_name]()
-        apply_errors(form, exc)
-        complaint = get_complaint(db.session, current_user, complaint_id)
-        return _page(service.protections_of(db.session, current_user, complaint), 422, {form_name: form}, failed)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        complaint = get_complaint(db.session, current_user, complaint_id)
-        return _page(service.protections_of(db.session, current_user, complaint), 409)
-    flash(done, "success")
-    return redirect(url_for("protections.detail", complaint_id=complaint_id))
+        apply_errors(form, error)
+        return _page(protections, status, {form_name: form}, failed)
+    return save_change(lambda: apply(submitted(schema) if schema else None), done=done,
+                       then=url_for("protections.detail", complaint_id=complaint_id), on_error=refused)
 
 
 @bp.post("/complaints/<id:complaint_id>/protections/certifications")
@@ -146,7 +136,7 @@ def settings():
     status = 200
     if request.method == "POST":
         try:
-            service.update_targets(db.session, current_user, _submitted(SettingsIn))
+            service.update_targets(db.session, current_user, submitted(SettingsIn))
             db.session.commit()
             flash(_("Targets saved. Clocks already running keep their due times."), "success")
             return redirect(url_for("protections.settings"))
@@ -178,7 +168,7 @@ def index():
 def add():
     form = HolidayForm()
     try:
-        service.add_holiday(db.session, current_user, _submitted(HolidayIn))
+        service.add_holiday(db.session, current_user, submitted(HolidayIn))
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
