@@ -27,6 +27,8 @@ from coenforce.db import db
 from coenforce.notify.dispatcher import Dispatcher, dispatch
 
 log = logging.getLogger("coenforce.scheduler")
+# How often the scheduler's main loop looks for a stop request (SIGTERM, Ctrl-C).
+STOP_CHECK_SECONDS = 0.5
 
 
 def run_tick(app: Flask) -> dict:
@@ -64,6 +66,7 @@ class SchedulerProcess(BlockingScheduler):
         self._dispatcher_thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = False
+        self._stop_requested = False
 
     def ensure_dispatcher(self) -> None:
         """The "dispatch" job: start the sending loop, or start it again should it have died."""
@@ -78,33 +81,44 @@ class SchedulerProcess(BlockingScheduler):
             self._dispatcher_thread.start()
 
     def start(self, *args, **kwargs) -> None:
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+        # TERM, and Ctrl-C unless it is ignored (a background job of `make run`), only
+        # raise a flag: APScheduler swallows an exception raised inside its loop.
+        handled = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    handled[sig] = signal.signal(sig, self._request_stop)
         try:
             super().start(*args, **kwargs)
         finally:
             self.stop_gracefully()
-            if in_main:
-                signal.signal(signal.SIGTERM, previous)
+            for sig, previous in handled.items():
+                signal.signal(sig, previous)
+
+    def _request_stop(self, _signum, _frame) -> None:
+        # No lock is taken in a signal handler; the main loop sees the flag within STOP_CHECK_SECONDS.
+        self._stop_requested = True
+
+    def _process_jobs(self):
+        if self._stop_requested:
+            self.shutdown(wait=False)  # no new job starts; the main loop ends
+            return None
+        wait = super()._process_jobs()
+        return STOP_CHECK_SECONDS if wait is None else min(wait, STOP_CHECK_SECONDS)
 
     def stop_gracefully(self) -> None:
-        """Start nothing new; let the tick under way finish; record or release the dispatcher's claims."""
+        """Start nothing new; record or release the dispatcher's claims; let a job under way finish."""
         with self._lock:
             self._stopping = True
+        if self.running:
+            self.shutdown(wait=False)
         if self.dispatcher is not None:
             grace = self.app.config["SENDGRID_TIMEOUT_SECONDS"] + 10.0
             if not self.dispatcher.stop(timeout=grace):
                 log.error("the dispatcher did not stop in %.0f s; its claims will expire with their lease", grace)
-        if self.running:
-            self.shutdown(wait=True)
+        for executor in self._executors.values():
+            executor.shutdown(wait=True)  # a tick under way finishes
         click.echo("scheduler stopped")
-
-
-def _terminate(signum, _frame) -> None:
-    # Unwind the scheduler's main loop as Ctrl-C does; a second TERM is ignored
-    # so that the graceful stop is not cut short.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise SystemExit(128 + signum)
 
 
 def register_job(app: Flask, name: str, job, seconds: int) -> None:

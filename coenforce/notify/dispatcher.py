@@ -194,6 +194,7 @@ def dispatch(session: Session, now: datetime | None = None, sender=None, limit: 
     """One pass: claim what is due at `now`, send it through the pool, record each outcome."""
     now = now or clock.now()
     config = current_app.config
+    own_sender = sender is None
     sender = sender or sender_for(config)
     token = uuid.uuid4().hex
     counts: Counter = Counter()
@@ -208,6 +209,9 @@ def dispatch(session: Session, now: datetime | None = None, sender=None, limit: 
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 batch = [(futures[f].id, futures[f].attempts, f.result()) for f in done]
                 counts.update(finish(session, token, batch, now, config["DISPATCH_RETRY_SCHEDULE"]))
+    if own_sender:
+        sender.close()
+    else:
         sender.close_dead_threads()  # the pass's threads have ended
     return {key: counts.get(key, 0) for key in OUTCOMES}
 

@@ -87,12 +87,12 @@ class KeepAliveTransport:
         self._https = parts.scheme == "https"
         self._netloc = parts.netloc
         self._lock = threading.Lock()
-        # thread ident -> [connection, last used]: only that thread uses it.
-        self._conns: dict[int, list] = {}
+        # thread -> [connection, last used]: only that thread uses it.
+        self._conns: dict[threading.Thread, list] = {}
         self.opened = 0  # connections opened, for tests and benchmarks
 
     def _connection(self, timeout: float | None) -> http.client.HTTPConnection:
-        ident = threading.get_ident()
+        ident = threading.current_thread()
         with self._lock:
             entry = self._conns.get(ident)
         if entry is not None and time.monotonic() - entry[1] > self.MAX_IDLE_SECONDS:
@@ -110,7 +110,7 @@ class KeepAliveTransport:
             conn.sock.settimeout(timeout)
         return conn
 
-    def _drop(self, ident: int) -> None:
+    def _drop(self, ident: threading.Thread) -> None:
         with self._lock:
             entry = self._conns.pop(ident, None)
         if entry is not None:
@@ -118,9 +118,8 @@ class KeepAliveTransport:
 
     def close_dead_threads(self) -> None:
         """Close the connections of threads that have ended (a finished pool)."""
-        alive = {thread.ident for thread in threading.enumerate()}
         with self._lock:
-            dead = [ident for ident in self._conns if ident not in alive]
+            dead = [thread for thread in self._conns if not thread.is_alive()]
         for ident in dead:
             self._drop(ident)
 
@@ -132,7 +131,7 @@ class KeepAliveTransport:
 
     def make_request(self, _opener, request, timeout=None):
         conn = self._connection(timeout)
-        ident = threading.get_ident()
+        ident = threading.current_thread()
         try:
             conn.request(request.get_method(), request.selector, body=request.data,
                          headers=dict(request.header_items()))
