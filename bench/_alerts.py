@@ -1,14 +1,7 @@
 """Shared by bench/alert_latency.py and bench/raid_surge.py: an agency and a partner
-with both points of contact named, the app under gunicorn with its scheduler
-process, and the fake SendGrid from the tests answering after a delay."""
+with both points of contact named, and the alert they raise."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-from contextlib import contextmanager
-
-from _common import ROOT, free_port, wait_for_port
 
 ALERT = {"worker_name": "Bench Worker", "a_number": "A012345678", "country": "MX", "detained_where": "raid",
          "facility": "Bench Processing Center", "family_contact": "Bench family contact"}
@@ -55,34 +48,3 @@ def prepare_partnership(url: str, supervisors: int = 2) -> dict:
         session.close()
     db.engine_for(app).dispose()
     return result
-
-
-@contextmanager
-def serving(url: str, tmp, fake_url: str, workers: int = 2, threads: int = 4):
-    """gunicorn and `flask scheduler` on the database, SendGrid pointed at the fake; yields the port."""
-    env = {**os.environ, "COENFORCE_ENV": "development", "COENFORCE_INSTANCE_DIR": str(tmp),
-           "COENFORCE_DATABASE_URL": url, "SENDGRID_API_KEY": "SG.bench", "COENFORCE_SENDGRID_HOST": fake_url,
-           "PYTHONUNBUFFERED": "1"}
-    port = free_port()
-    log = open(tmp / "processes.log", "w")
-    web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread",
-                            "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-                            "--log-level", "warning", "wsgi:app"],
-                           env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    scheduler = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "scheduler"], cwd=ROOT,
-                                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, web, "gunicorn")
-        yield port
-    finally:
-        for process in (web, scheduler):
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for process in (web, scheduler):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        log.close()

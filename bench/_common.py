@@ -1,9 +1,13 @@
-"""Shared by bench/dispatch.py and bench/delivery_latency.py: a database of their own
-(a temporary SQLite file, or a schema of its own inside a PostgreSQL database, dropped
-at the end), an agency with people, and the fake SendGrid from the tests."""
+"""Shared by the benchmarks that serve the app: a database of their own (a temporary
+SQLite file, or a schema of its own inside a PostgreSQL database, dropped at the end),
+an agency with people, the app under gunicorn with its scheduler process, and timing a
+request until the fake SendGrid from the tests has received its notices."""
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -107,3 +111,57 @@ def percentile(values: list[float], p: float) -> float | None:
     if not ordered:
         return None
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+@contextmanager
+def serving(url: str, tmp, fake_url: str, workers: int = 2, threads: int = 4):
+    """gunicorn and `flask scheduler` on the database, SendGrid pointed at the fake; yields the port."""
+    env = {**os.environ, "COENFORCE_ENV": "development", "COENFORCE_INSTANCE_DIR": str(tmp),
+           "COENFORCE_DATABASE_URL": url, "SENDGRID_API_KEY": "SG.bench", "COENFORCE_SENDGRID_HOST": fake_url,
+           "PYTHONUNBUFFERED": "1"}
+    port = free_port()
+    log = open(tmp / "processes.log", "w")
+    web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread",
+                            "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+                            "--log-level", "warning", "wsgi:app"],
+                           env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    scheduler = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "scheduler"], cwd=ROOT,
+                                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(port, web, "gunicorn")
+        yield port
+    finally:
+        for process in (web, scheduler):
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for process in (web, scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def post_until_delivered(port: int, path: str, body: dict, headers: dict, fake, notices: int,
+                         timeout: float) -> float | None:
+    """POST `body` (expecting 201), then wait until the fake provider has received
+    `notices` more requests; seconds from the response to the last of them, or
+    None if they did not all arrive within `timeout`."""
+    expected = len(fake.requests) + notices
+    # A new connection each time: gunicorn closes idle ones after 2 s.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", path, body=json.dumps(body).encode(), headers={**headers, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    answered = time.time()
+    conn.close()
+    if response.status != 201:
+        sys.exit(f"POST {path} answered {response.status}")
+    deadline = time.monotonic() + timeout
+    while len(fake.requests) < expected and time.monotonic() < deadline:
+        time.sleep(0.005)  # polling the fake's record: waiting on I/O, with a deadline
+    if len(fake.requests) < expected:
+        return None
+    return max(r.received_at for r in fake.requests[expected - notices:expected]) - answered

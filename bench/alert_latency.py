@@ -14,14 +14,12 @@ Goal (issue: detained-worker alerts): median under 1 s, p99 under 2 s, on SQLite
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
-import time
 
-from _alerts import ALERT, prepare_partnership, serving
-from _common import bench_database, percentile, say
+from _alerts import ALERT, prepare_partnership
+from _common import bench_database, percentile, post_until_delivered, say, serving
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,26 +49,15 @@ def main(argv=None) -> None:
         lost = 0
         try:
             with serving(url, tmp, fake.url) as port:
-                headers = {"Authorization": f"Bearer {people['token']}", "Content-Type": "application/json"}
-                payload = json.dumps({**ALERT, "partner_ids": [people["partner_id"]]}).encode()
+                headers = {"Authorization": f"Bearer {people['token']}"}
+                body = {**ALERT, "partner_ids": [people["partner_id"]]}
                 for n in range(args.alerts + 1):  # the first warms up and is not counted
-                    expected = len(fake.requests) + per_alert
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                    conn.request("POST", "/api/v1/detentions", body=payload, headers=headers)
-                    response = conn.getresponse()
-                    response.read()
-                    raised = time.time()
-                    conn.close()
-                    if response.status != 201:
-                        raise SystemExit(f"raising an alert answered {response.status}")
-                    deadline = time.monotonic() + args.timeout
-                    while len(fake.requests) < expected and time.monotonic() < deadline:
-                        time.sleep(0.005)  # polling the fake's record: waiting on I/O, with a deadline
-                    if len(fake.requests) < expected:
+                    latency = post_until_delivered(port, "/api/v1/detentions", body, headers, fake, per_alert,
+                                                   args.timeout)
+                    if latency is None:
                         lost += 1
                         say(f"alert {n}: not all notices within {args.timeout} s")
                         continue
-                    latency = max(r.received_at for r in fake.requests[expected - per_alert:expected]) - raised
                     if n:
                         latencies.append(latency)
                         if n % 20 == 0:

@@ -17,16 +17,13 @@ N seconds (the old one: 5 s) give `--max-gap N`, so the filings do not keep step
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import time
 
-from _common import ROOT, bench_database, free_port, percentile, prepare_people, say, wait_for_port
+from _common import bench_database, percentile, post_until_delivered, prepare_people, say, serving
 
 BODY = {"employer_name": "Bench Packing", "retaliation_types": ["immigration_threat"],
         "description": "Threatened to call immigration after a wage claim."}
@@ -57,59 +54,23 @@ def main(argv=None) -> None:
         say(f"database: {database}")
         people = prepare_people(url)
         fake = FakeSendGrid().start()
-        env = {**os.environ, "COENFORCE_ENV": "development", "COENFORCE_INSTANCE_DIR": str(tmp),
-               "COENFORCE_DATABASE_URL": url, "SENDGRID_API_KEY": "SG.bench", "COENFORCE_SENDGRID_HOST": fake.url,
-               "PYTHONUNBUFFERED": "1"}
-        port = free_port()
-        log = open(tmp / "processes.log", "w")
-        web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-k", "gthread",
-                                "--threads", "2", "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-                                "--log-level", "warning", "wsgi:app"],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        scheduler = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "scheduler"], cwd=ROOT,
-                                     env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         latencies: list[float] = []
         lost = 0
         try:
-            wait_for_port(port, web, "gunicorn")
-            headers = {"Authorization": f"Bearer {people['token']}", "Content-Type": "application/json"}
-            payload = json.dumps(BODY).encode()
-            for n in range(args.samples + 1):  # the first one warms up and is not counted
-                expected = len(fake.requests) + 1
-                # A new connection each time: gunicorn closes idle ones after 2 s.
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("POST", "/api/v1/complaints", body=payload, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                filed = time.time()
-                conn.close()
-                if response.status != 201:
-                    raise SystemExit(f"filing answered {response.status}")
-                deadline = time.monotonic() + args.timeout
-                while len(fake.requests) < expected and time.monotonic() < deadline:
-                    time.sleep(0.005)  # polling the fake's record: waiting on I/O, with a deadline
-                if len(fake.requests) < expected:
-                    lost += 1
-                    say(f"sample {n}: no notice within {args.timeout} s")
-                    continue
-                latency = fake.requests[expected - 1].received_at - filed
-                if n:
-                    latencies.append(latency)
-                    say(f"sample {n}/{args.samples}: {latency * 1000:7.1f} ms")
-                time.sleep(random.uniform(0, args.max_gap))
+            with serving(url, tmp, fake.url, workers=args.workers, threads=2) as port:
+                headers = {"Authorization": f"Bearer {people['token']}"}
+                for n in range(args.samples + 1):  # the first one warms up and is not counted
+                    latency = post_until_delivered(port, "/api/v1/complaints", BODY, headers, fake, 1, args.timeout)
+                    if latency is None:
+                        lost += 1
+                        say(f"sample {n}: no notice within {args.timeout} s")
+                        continue
+                    if n:
+                        latencies.append(latency)
+                        say(f"sample {n}/{args.samples}: {latency * 1000:7.1f} ms")
+                    time.sleep(random.uniform(0, args.max_gap))
         finally:
-            for process in (web, scheduler):
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-            for process in (web, scheduler):
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
             fake.stop()
-            log.close()
 
         figures = {"database": database, "samples": len(latencies), "lost": lost,
                    "median_s": round(statistics.median(latencies), 3) if latencies else None,

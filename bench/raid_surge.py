@@ -22,8 +22,8 @@ import threading
 import time
 from collections import Counter
 
-from _alerts import ALERT, prepare_partnership, serving
-from _common import bench_database, percentile, say
+from _alerts import ALERT, prepare_partnership
+from _common import bench_database, percentile, say, serving
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -16,7 +16,9 @@ from coenforce.schemas import parse
 from coenforce.validation import Conflict, ValidationError
 
 
-def _fail(exc: ValidationError) -> None:
+def fail(exc: ValidationError) -> None:
+    """End a command on bad input: each field's message on stderr, nothing written, exit 1."""
+    db.session.rollback()
     for field, message in exc.fields.items():
         click.echo(f"error: {field}: {message}", err=True)
     sys.exit(1)
@@ -71,7 +73,7 @@ def register_commands(app: Flask) -> None:
             org = create_organization(db.session, parse(OrganizationIn, {
                 "name": name, "kind": kind, "timezone": timezone, "response_target_hours": response_hours}))
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         db.session.commit()
         click.echo(org.id)
 
@@ -93,7 +95,7 @@ def register_commands(app: Flask) -> None:
             user = create_user(db.session, parse(UserIn, {"email": email, "org": org, "role": role, "name": name,
                                                           "language": language, "password": password}))
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         db.session.commit()
         click.echo(user.id)
 
@@ -122,7 +124,7 @@ def register_commands(app: Flask) -> None:
         try:
             create_partnership(db.session, parse(PartnershipIn, {"agency": agency, "partner": partner}))
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         db.session.commit()
         click.echo(f"{agency} and {partner} are partners")
 
@@ -135,7 +137,7 @@ def register_commands(app: Flask) -> None:
     def partnerships_contact(agency, partner, agency_contact, partner_contact):
         """Name the points of contact of a partnership."""
         from coenforce.partners import service
-        from coenforce.partners.models import OrgKind, PartnershipStatus
+        from coenforce.partners.models import OrgKind
         from coenforce.partners.schemas import ContactIn
         from coenforce.security.service import find_user
         try:
@@ -148,7 +150,7 @@ def register_commands(app: Flask) -> None:
                     raise ValidationError({f"{side.value}_contact": f"no user {email}"})
                 service.set_contact(db.session, None, partnership, side, ContactIn(contact_id=person.id))
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         except Conflict as exc:
             raise click.ClickException(str(exc.message)) from None
         db.session.commit()
@@ -166,7 +168,7 @@ def register_commands(app: Flask) -> None:
             service.set_status(db.session, None, service.partnership_between(db.session, agency, partner),
                                PartnershipStatusIn(status=status))
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         except Conflict as exc:
             raise click.ClickException(str(exc.message)) from None
         db.session.commit()

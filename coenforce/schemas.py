@@ -11,12 +11,15 @@ message per field, in the requester's language, before anything is written.
 from __future__ import annotations
 
 import base64
+import functools
 import binascii
 import json
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from types import MappingProxyType
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -159,10 +162,13 @@ def _country(value: str) -> str:
 Country = Annotated[Text(2), AfterValidator(_country)]
 
 
-def country_names(locale: str) -> dict[str, str]:
-    """Country codes and their names in `locale`, sorted by name (for select lists)."""
+@functools.lru_cache(maxsize=16)
+def country_names(locale: str) -> Mapping[str, str]:
+    """Country codes and their names in `locale`, sorted by name (for select lists);
+    built once per language, read-only."""
     names = Locale.parse(locale).territories
-    return dict(sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1]))
+    return MappingProxyType(dict(sorted(((code, names.get(code, code)) for code in COUNTRIES),
+                                        key=lambda item: item[1])))
 
 
 def _unique(values: list) -> list:
@@ -217,6 +223,35 @@ def _not_future(value: datetime) -> datetime:
 
 Time = Annotated[datetime, BeforeValidator(_parse_time)]
 PastTime = Annotated[datetime, AfterValidator(_not_future), BeforeValidator(_parse_time)]
+
+
+def _parse_date(value: Any) -> Any:
+    """A calendar date from ISO text (2026-03-07) or a date; a time is refused."""
+    if isinstance(value, datetime) or not isinstance(value, (date, str)):
+        raise _error("date_format")
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise _error("date_format") from None
+
+
+def _day_not_too_early(value: date) -> date:
+    if value.year < EARLIEST.year:
+        raise _error("time_too_early")
+    return value
+
+
+def _day_not_future(value: date) -> date:
+    if value > clock.now().date():
+        raise _error("time_in_future")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day_not_too_early), BeforeValidator(_parse_date)]
+PastDay = Annotated[date, AfterValidator(_day_not_future), AfterValidator(_day_not_too_early),
+                    BeforeValidator(_parse_date)]
 
 
 # ----------------------------------------------------------------- money

@@ -81,47 +81,49 @@ def _fields(alert: DetentionAlert) -> dict:
     }
 
 
-def shown(session: Session, alert: DetentionAlert) -> dict:
-    return {**_fields(alert), "clock": clock_of(session, alert).reading()}
+def shown(session: Session, alert: DetentionAlert, reading=None) -> dict:
+    return {**_fields(alert), "clock": reading or clock_of(session, alert).reading()}
+
+
+def _matching(session: Session, user: User, status: AlertStatus | None) -> tuple[list, int]:
+    """The conditions for the alerts `user` may see (with `status`), and how many match."""
+    conditions = [policy.detention_scope(user)]
+    if status:
+        conditions.append(DetentionAlert.status == status)
+    return conditions, session.scalar(select(func.count()).select_from(DetentionAlert).where(*conditions))
+
+
+def _readings(session: Session, alerts) -> dict[int, object]:
+    """Each alert's acknowledgement clock reading, in one query for all."""
+    if not alerts:
+        return {}
+    return {d.subject_id: d.reading() for d in session.scalars(select(Deadline).where(
+        Deadline.subject_type == SubjectType.DETENTION, Deadline.kind == ACK_CLOCK,
+        Deadline.subject_id.in_([a.id for a in alerts])))}
 
 
 def page_of_alerts(session: Session, user: User, query: AlertListQuery) -> Page:
     """The API's pages, newest first, keyed on the id."""
-    conditions = [policy.detention_scope(user)]
-    if query.status:
-        conditions.append(DetentionAlert.status == query.status)
-    total = session.scalar(select(func.count()).select_from(DetentionAlert).where(*conditions))
+    conditions, total = _matching(session, user, query.status)
     if query.after is not None:
         conditions.append(DetentionAlert.id < query.after[0])
     alerts = session.scalars(select(DetentionAlert).where(*conditions).order_by(DetentionAlert.id.desc())
                              .limit(query.limit + 1)).unique().all()
     more = len(alerts) > query.limit
     alerts = list(alerts[:query.limit])
-    clocks = _clocks(session, [a.id for a in alerts])
-    items = [{**_fields(a), "clock": clocks[a.id].reading()} for a in alerts]
-    return Page(items, total, (alerts[-1].id,) if more else None)
+    readings = _readings(session, alerts)
+    return Page([shown(session, a, readings[a.id]) for a in alerts], total, (alerts[-1].id,) if more else None)
 
 
 def list_alerts(session: Session, user: User, *, status: AlertStatus | None = None, limit: int = 50,
                 offset: int = 0) -> Page:
-    """A page of the alerts `user` may see (open first, newest first), with their clocks."""
-    conditions = [policy.detention_scope(user)]
-    if status:
-        conditions.append(DetentionAlert.status == status)
-    total = session.scalar(select(func.count()).select_from(DetentionAlert).where(*conditions))
+    """A page of the alerts `user` may see (open first, newest first), with their clock readings."""
+    conditions, total = _matching(session, user, status)
     alerts = session.scalars(select(DetentionAlert).where(*conditions)
                              .order_by(DetentionAlert.status.desc(), DetentionAlert.id.desc())
                              .limit(limit).offset(offset)).unique().all()
-    clocks = _clocks(session, [a.id for a in alerts])
-    return Page([(alert, clocks[alert.id].reading()) for alert in alerts], total, None)
-
-
-def _clocks(session: Session, alert_ids: list[int]) -> dict[int, Deadline]:
-    if not alert_ids:
-        return {}
-    return {d.subject_id: d for d in session.scalars(select(Deadline).where(
-        Deadline.subject_type == SubjectType.DETENTION, Deadline.kind == ACK_CLOCK,
-        Deadline.subject_id.in_(alert_ids)))}
+    readings = _readings(session, alerts)
+    return Page([(alert, readings[alert.id]) for alert in alerts], total, None)
 
 
 # ---------------------------------------------------------------- raising

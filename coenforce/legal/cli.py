@@ -2,23 +2,16 @@
 directory from CSV, and set the US state it works in."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import Flask
 
+from coenforce.cli import fail
 from coenforce.db import db
 from coenforce.legal import service
 from coenforce.legal.schemas import RegionIn
+from coenforce.partners.service import agency_named
 from coenforce.schemas import parse
 from coenforce.validation import ValidationError
-
-
-def _fail(exc: ValidationError) -> None:
-    for field, message in exc.fields.items():
-        click.echo(f"error: {field}: {message}", err=True)
-    db.session.rollback()
-    sys.exit(1)
 
 
 def register(app: Flask) -> None:
@@ -27,9 +20,9 @@ def register(app: Flask) -> None:
 
     def _load(loader, file, agency: str) -> None:
         try:
-            counts = loader(db.session, service.agency_named(db.session, agency), file)
+            counts = loader(db.session, agency_named(db.session, agency), file)
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         db.session.commit()
         click.echo(f"{counts['added']} added, {counts['updated']} updated")
 
@@ -57,9 +50,9 @@ def register(app: Flask) -> None:
     def region(agency, region):
         """Set the US state an agency works in (empty to clear it)."""
         try:
-            service.set_region_of(db.session, service.agency_named(db.session, agency),
+            service.set_region_of(db.session, agency_named(db.session, agency),
                                   parse(RegionIn, {"region": region}))
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         db.session.commit()
         click.echo(region.upper() or "cleared")

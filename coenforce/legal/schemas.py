@@ -10,11 +10,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from coenforce import clock
 from coenforce.complaints.types import Language
 from coenforce.legal.types import US_REGIONS, HandoutLanguage, ServiceModel
-from coenforce.schemas import (  # noqa: F401 (COUNTRIES: the codes a consulate's country is one of)
-    COUNTRIES, Country, Cursor, Email, Id, Input, OptionalField, OptionalText, Output, PageQuery, Query, Text,
+from coenforce.schemas import (
+    Country, Cursor, Email, Id, Input, OptionalField, OptionalText, Output, PageQuery, PastDay, Query, Text,
     UniqueList, WithDefault,
 )
 
@@ -86,32 +85,12 @@ def _website(value: str) -> str:
     return value
 
 
-def _date(value: Any) -> Any:
-    if isinstance(value, datetime):
-        raise invalid("date_format")
-    if isinstance(value, date) or value is None:
-        return value
-    if not isinstance(value, str):
-        raise invalid("date_format")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise invalid("date_format") from None
-
-
-def _not_future(value: date) -> date:
-    if value > clock.now().date():
-        raise invalid("time_in_future")
-    return value
-
-
 County = Text(100)
 Counties = Annotated[list[County], Field(min_length=1, json_schema_extra={"uniqueItems": True}),
                      BeforeValidator(_split), AfterValidator(_counties)]
 Languages = Annotated[UniqueList(Language, min_length=1), BeforeValidator(_split)]
 Region = Annotated[Text(2), AfterValidator(_region)]
 Website = Annotated[Text(300), AfterValidator(_website)]
-PastDate = Annotated[date, AfterValidator(_not_future), BeforeValidator(_date)]
 
 
 # ----------------------------------------------------------------- providers
@@ -132,7 +111,7 @@ class ProviderIn(Input):
     website: OptionalField(Website)
     notes: OptionalText(5_000, multiline=True)
     accepting: WithDefault(bool, True)
-    last_verified_on: OptionalField(PastDate)
+    last_verified_on: OptionalField(PastDay)
 
 
 class ProviderFilter(Query):

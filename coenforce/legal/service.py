@@ -26,8 +26,8 @@ from coenforce.legal.schemas import (
     RegionIn, county_key,
 )
 from coenforce.legal.types import HandoutLanguage
-from coenforce.partners.models import Organization, OrgKind, User
-from coenforce.partners.service import agencies_working_with, agency_chosen
+from coenforce.partners.models import Organization, User
+from coenforce.partners.service import agencies_working_with
 from coenforce.schemas import Page, field_errors
 from coenforce.security import policy
 from coenforce.validation import NotAllowed, NotFound, ValidationError
@@ -263,14 +263,6 @@ def import_consulates(session: Session, agency: Organization, file: TextIO) -> d
             counts["updated"] += 1
     session.flush()
     return counts
-
-
-def agency_named(session: Session, name: str) -> Organization:
-    agency = session.scalar(select(Organization).where(Organization.name == name,
-                                                       Organization.kind == OrgKind.AGENCY))
-    if agency is None:
-        raise ValidationError({"agency": _l("No agency with this name.")})
-    return agency
 
 
 # ---------------------------------------------------------------- consulates

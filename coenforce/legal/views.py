@@ -2,7 +2,6 @@
 form -> schema -> service -> redirect."""
 from __future__ import annotations
 
-from babel import Locale
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -45,7 +44,7 @@ def _page() -> int:
 
 
 def country_name(code: str) -> str:
-    return Locale.parse(str(get_locale() or "en")).territories.get(code, code)
+    return country_names(str(get_locale() or "en")).get(code, code)
 
 
 # ---------------------------------------------------------------- providers

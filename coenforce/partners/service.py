@@ -37,6 +37,14 @@ def organization_named(session: Session, name: str) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.name == name))
 
 
+def agency_named(session: Session, name: str) -> Organization:
+    """The agency called `name` (for the command line); ValidationError if there is none."""
+    agency = session.scalar(select(Organization).where(Organization.name == name, Organization.kind == OrgKind.AGENCY))
+    if agency is None:
+        raise ValidationError({"agency": _l("No agency has this name.")})
+    return agency
+
+
 def create_user(session: Session, data: UserIn) -> User:
     errors: dict = {}
     org = organization_named(session, data.org)

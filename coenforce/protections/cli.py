@@ -8,17 +8,14 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from coenforce.cli import fail
 from coenforce.db import db
 from coenforce.escalation import Holiday
 from coenforce.protections import service
 from coenforce.protections.schemas import HolidayIn, SettingsIn
+from coenforce.partners.service import agency_named
 from coenforce.schemas import parse
 from coenforce.validation import ValidationError
-
-
-def _fail(exc: ValidationError) -> None:
-    db.session.rollback()
-    raise click.ClickException("; ".join(f"{name}: {message}" for name, message in exc.fields.items()))
 
 
 def register(app: Flask) -> None:
@@ -32,11 +29,11 @@ def register(app: Flask) -> None:
     def add(agency: str, day: str, name: str) -> None:
         """Add a holiday (DATE as 2026-07-03) to AGENCY's calendar."""
         try:
-            org = service.agency_named(db.session, agency)
+            org = agency_named(db.session, agency)
             holiday = service._add_holiday(db.session, org.id, parse(HolidayIn, {"date": day, "name": name}))
             db.session.commit()
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         click.echo(holiday.id)
 
     @holidays.command("list")
@@ -44,9 +41,9 @@ def register(app: Flask) -> None:
     def list_(agency: str) -> None:
         """AGENCY's holidays, one a line: date and name."""
         try:
-            org = service.agency_named(db.session, agency)
+            org = agency_named(db.session, agency)
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         for holiday in db.session.scalars(select(Holiday).where(Holiday.organization_id == org.id)
                                           .order_by(Holiday.date)):
             click.echo(f"{holiday.date.isoformat()}\t{holiday.name}")
@@ -62,11 +59,11 @@ def register(app: Flask) -> None:
     def targets(agency: str, certification_days: int, removal_business_days: int, letter_business_days: int) -> None:
         """Set AGENCY's legal targets; prints them as JSON."""
         try:
-            org = service.agency_named(db.session, agency)
+            org = agency_named(db.session, agency)
             saved = service._store_targets(db.session, org.id, parse(SettingsIn, {
                 "certification_days": certification_days, "removal_business_days": removal_business_days,
                 "letter_business_days": letter_business_days}))
             db.session.commit()
         except ValidationError as exc:
-            _fail(exc)
+            fail(exc)
         click.echo(json.dumps(saved.__dict__))

@@ -5,44 +5,14 @@ asked for a certification is an office, and "in removal proceedings" is a
 yes/no that only sets the legal deadline."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date  # noqa: F401 (HolidayOut.date is a date)
+from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import Field
 
-from coenforce import clock
 from coenforce.protections.types import CertificationDecision, CertificationForm
-from coenforce.schemas import Input, OptionalField, OptionalText, Output, PastTime, Text, WithDefault, invalid
+from coenforce.schemas import Day, Input, OptionalField, OptionalText, Output, PastDay, PastTime, Text, WithDefault
 
-
-def _date(value: Any) -> Any:
-    """A calendar date from ISO text (2026-03-07) or a date; a time is refused."""
-    if isinstance(value, datetime):
-        raise invalid("date_format")
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise invalid("date_format")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise invalid("date_format") from None
-
-
-def _not_future(value: date) -> date:
-    if value > clock.now().date():
-        raise invalid("time_in_future")
-    return value
-
-
-def _not_too_early(value: date) -> date:
-    if value.year < 1970:
-        raise invalid("time_too_early")
-    return value
-
-
-Day = Annotated[date, AfterValidator(_not_too_early), BeforeValidator(_date)]
-PastDay = Annotated[date, AfterValidator(_not_future), AfterValidator(_not_too_early), BeforeValidator(_date)]
 Days = Annotated[int, Field(ge=1, le=365)]
 BusinessDays = Annotated[int, Field(ge=1, le=120)]
 

@@ -24,7 +24,7 @@ from coenforce.complaints.service import get_complaint
 from coenforce.enums import SubjectType
 from coenforce.escalation import Deadline, Holiday
 from coenforce.escalation.ladder import Rung
-from coenforce.partners.models import Organization, OrgKind, Role, User
+from coenforce.partners.models import Organization, Role, User
 from coenforce.partners.service import reachable
 from coenforce.protections.models import (
     CERTIFICATION_CLOCK, LETTER_CLOCK, RENEWAL_CLOCK, CertificationRequest, DeferredActionGrant, InterestLetter,
@@ -324,14 +324,6 @@ def remove_holiday(session: Session, user: User, holiday_id: int) -> None:
         raise NotFound()
     session.delete(holiday)
     session.flush()
-
-
-def agency_named(session: Session, name: str) -> Organization:
-    """The agency called `name` (the CLI)."""
-    agency = session.scalar(select(Organization).where(Organization.name == name, Organization.kind == OrgKind.AGENCY))
-    if agency is None:
-        raise ValidationError({"agency": _l("No agency has this name.")})
-    return agency
 
 
 # ---------------------------------------------------------------- who is told

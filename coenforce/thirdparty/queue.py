@@ -199,8 +199,7 @@ def note_complaint(session: Session, agency_id: int, key: str, name: str, worker
     (complaints only ever add to the evidence, so no recomputation is needed)."""
     if not key:
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(EmployerEvidence).values(
+    statement = _insert(session)(EmployerEvidence).values(
         agency_id=agency_id, employer_key=key, employer_name=name, industry=Industry.OTHER, reports=0, partners=0,
         complaints=1, workers=workers, last_evidence_at=at)
     row = EmployerEvidence
@@ -212,11 +211,15 @@ def note_complaint(session: Session, agency_id: int, key: str, name: str, worker
     }))
 
 
+def _insert(session: Session):
+    """The database's INSERT that takes ON CONFLICT (both dialects have one)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def _upsert(session: Session, rows: list[dict], chunk: int = 2_000) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert(session)
     for start in range(0, len(rows), chunk):
         statement = insert(EmployerEvidence).values(rows[start:start + chunk])
         updated = {name: statement.excluded[name] for name in rows[0] if name not in ("agency_id", "employer_key")}

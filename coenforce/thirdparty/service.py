@@ -76,27 +76,31 @@ def _clock_in_state(kind: str, state) -> object:
         Deadline.kind == kind, Deadline.state_at(clock.now()) == state).exists()
 
 
-def list_reports(session: Session, user: User, where: ReportFilter, *, limit: int = 50, offset: int = 0) -> Page:
-    """A page of the reports `user` may see, newest first, with the number that match."""
+def _newest_first(session: Session, user: User, where: ReportFilter, *, limit: int, offset: int = 0,
+                  after: int | None = None, with_filer: bool = False) -> Page:
+    """A page of the reports `user` may see that match, newest first, with how many match
+    in all and, when more follow, the last id (the API's cursor)."""
     conditions = _matching(user, where)
     total = session.scalar(select(func.count()).select_from(ThirdPartyReport).where(*conditions))
-    reports = session.scalars(select(ThirdPartyReport).options(selectinload(ThirdPartyReport.filed_by_org))
-                              .where(*conditions).order_by(ThirdPartyReport.id.desc())
-                              .limit(limit).offset(offset)).unique().all()
-    return Page(list(reports), total, None)
+    if after is not None:
+        conditions.append(ThirdPartyReport.id < after)
+    query = select(ThirdPartyReport).where(*conditions).order_by(ThirdPartyReport.id.desc())
+    if with_filer:  # the list page names the filing organization of each row
+        query = query.options(selectinload(ThirdPartyReport.filed_by_org))
+    reports = list(session.scalars(query.limit(limit + 1).offset(offset)).unique().all())
+    more = len(reports) > limit
+    reports = reports[:limit]
+    return Page(reports, total, (reports[-1].id,) if more else None)
+
+
+def list_reports(session: Session, user: User, where: ReportFilter, *, limit: int = 50, offset: int = 0) -> Page:
+    """The list page: a page by number."""
+    return _newest_first(session, user, where, limit=limit, offset=offset, with_filer=True)
 
 
 def page_of_reports(session: Session, user: User, query: ReportListQuery) -> Page:
-    """The API's pages, newest first, keyed on the id."""
-    conditions = _matching(user, query)
-    total = session.scalar(select(func.count()).select_from(ThirdPartyReport).where(*conditions))
-    if query.after is not None:
-        conditions.append(ThirdPartyReport.id < query.after[0])
-    reports = session.scalars(select(ThirdPartyReport).where(*conditions)
-                              .order_by(ThirdPartyReport.id.desc()).limit(query.limit + 1)).unique().all()
-    more = len(reports) > query.limit
-    reports = list(reports[:query.limit])
-    return Page(reports, total, (reports[-1].id,) if more else None)
+    """The API's pages, keyed on the id."""
+    return _newest_first(session, user, query, limit=query.limit, after=query.after[0] if query.after else None)
 
 
 def agency_choices(session: Session, user: User | None) -> list[Organization]:
