@@ -1,8 +1,8 @@
 """The bare stack that bench/api.py compares coenforce with: Flask and
 SQLAlchemy on the same database, no auth, no checks, no escalation.
 
-GET /complaints?limit=N returns N complaint rows as JSON; POST /complaints
-inserts one row. Served by gunicorn as `bare_app:app` from bench/.
+GET /complaints?limit=N returns N complaint rows (every column of the table)
+as JSON; POST /complaints inserts one row. Served by gunicorn as `bare_app:app` from bench/.
 """
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 URL = os.environ["COENFORCE_DATABASE_URL"]
-engine = (create_engine(URL, poolclass=NullPool, connect_args={"timeout": 30}) if URL.startswith("sqlite")
-          else create_engine(URL, pool_size=5))
+# SQLAlchemy's defaults (a pool of connections on both databases), as the app has.
+engine = create_engine(URL, connect_args={"timeout": 30}) if URL.startswith("sqlite") else create_engine(URL)
 app = Flask(__name__)
 AGENCY_ID = int(os.environ["BARE_AGENCY_ID"])
 
@@ -25,9 +24,8 @@ def index():
     limit = min(int(request.args.get("limit", 50)), 200)
     with engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT id, employer_name, description, status, received_at, workers_affected FROM complaints "
-            "ORDER BY id LIMIT :limit"), {"limit": limit}).mappings().all()
-    return jsonify({"items": [{**row, "received_at": str(row["received_at"])} for row in rows]})
+            "SELECT * FROM complaints ORDER BY id LIMIT :limit"), {"limit": limit}).mappings().all()
+    return jsonify({"items": [dict(row) for row in rows]})
 
 
 @app.post("/complaints")

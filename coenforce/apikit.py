@@ -20,9 +20,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, g, jsonify, request, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, create_model
 
 from coenforce import schemas
 from coenforce.db import db
@@ -120,13 +120,24 @@ def _next_link(page: schemas.Page) -> str | None:
     return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
 
 
+def _page_model(item: type[BaseModel]) -> type[BaseModel]:
+    """A list response: the page's items, how many match in all, the next page's URL."""
+    return create_model(f"{item.__name__}Page", items=(list[item], ...), total=(int, ...), next=(str | None, ...))
+
+
+def _json(out: BaseModel, status: int):
+    # pydantic writes the JSON itself (in Rust), without a dict built first.
+    return current_app.response_class(out.model_dump_json(), status=status, mimetype="application/json")
+
+
 def operation(summary, *, record: Callable | None = None, requires: str | None = None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, many: bool = False,
               conflict: bool = False):
     """Declare a JSON endpoint: see the module docstring. `record(session, user, id)`
     loads the record named by the path's `id` within the caller's scope."""
-    adapter = TypeAdapter(list[response]) if response is not None and many else None
+    items = TypeAdapter(list[response]) if response is not None and many else None
+    page_out = _page_model(response) if items is not None else None
 
     def decorate(view):
         @functools.wraps(view)
@@ -149,10 +160,11 @@ def operation(summary, *, record: Callable | None = None, requires: str | None =
                 page = result if isinstance(result, schemas.Page) else schemas.Page(list(result), len(result), None)
                 # Items the service already built as the response schema are not validated twice.
                 built = all(isinstance(item, response) for item in page.items)
-                items = adapter.dump_python(page.items if built else adapter.validate_python(
-                    page.items, from_attributes=True), mode="json")
-                return jsonify({"items": items, "total": page.total, "next": _next_link(page)}), status
-            return jsonify(response.model_validate(result).model_dump(mode="json")), status
+                out = page_out.model_construct(
+                    items=page.items if built else items.validate_python(page.items, from_attributes=True),
+                    total=page.total, next=_next_link(page))
+                return _json(out, status)
+            return _json(response.model_validate(result), status)
 
         endpoint.operation = Operation(summary, body, query, response, status, many, record is not None,
                                        requires, conflict)

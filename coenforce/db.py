@@ -14,7 +14,6 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger("coenforce.db")
@@ -65,7 +64,9 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`, with the SQLite settings the design asks for."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30}, hide_parameters=True)
+        # Connections are pooled (SQLAlchemy's default for a file): opening one and
+        # setting its PRAGMAs costs more than a small query.
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record):

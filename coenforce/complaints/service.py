@@ -6,12 +6,14 @@ needs the database, and raises before writing; the caller commits.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy.sql import ColumnElement
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -56,68 +58,129 @@ def view_complaint(session: Session, user: User, complaint_id: int) -> Complaint
     return complaint
 
 
-def _matching(user: User, where: ComplaintFilter, unassigned: bool = False) -> list:
-    """The conditions for the complaints `user` may see that match `where`
-    (on complaints joined to their clocks)."""
-    conditions = [policy.complaint_scope(user)]
+# ---------------------------------------------------------------- lists
+#
+# A list is one statement: the page's rows with their retaliation types and
+# partner ids (each joined into one text), whether they have any action, and
+# the number that match in all; plus one statement for the actions of the rows
+# that have some. Each shape of list (the caller's scope, the filters given,
+# the order) is built once and run with its values as parameters, so a request
+# neither builds nor analyses SQL again.
+
+def _condition(name: str):
+    """The condition of one filter, on complaints joined to their clocks."""
+    if name == "state":
+        return Deadline.state_at(bindparam("now", required=True)) == bindparam("state", required=True)
+    if name == "assignee_id":
+        return Complaint.assignee_id == bindparam("assignee_id", required=True)
+    if name == "unassigned":
+        return Complaint.assignee_id.is_(None)
+    if name == "employer":
+        return func.lower(Complaint.employer_name).like(bindparam("employer", required=True), escape="\\")
+    if name == "status":
+        return Complaint.status == bindparam("status", required=True)
+    if name == "after":  # the API's cursor: past the last item's (due time, id)
+        due_at, last_id = bindparam("after_due", required=True), bindparam("after_id", required=True)
+        return or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Complaint.id > last_id))
+    raise KeyError(name)
+
+
+def _filters(user: User, where: ComplaintFilter, unassigned: bool = False) -> tuple[ColumnElement, tuple, dict]:
+    """The caller's scope, the names of the filters `where` uses and the values of all."""
+    scope, params = policy.complaint_scope_template(user)
+    names = []
     if where.state:
-        conditions.append(Deadline.state_at(clock.now()) == where.state)
+        names.append("state")
+        params.update(now=clock.now(), state=where.state.value)
     if where.assignee_id is not None:
-        conditions.append(Complaint.assignee_id == where.assignee_id)
+        names.append("assignee_id")
+        params["assignee_id"] = where.assignee_id
     if unassigned:
-        conditions.append(Complaint.assignee_id.is_(None))
+        names.append("unassigned")
     if where.employer:
-        pattern = "%" + where.employer.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(func.lower(Complaint.employer_name).like(pattern, escape="\\"))
+        names.append("employer")
+        params["employer"] = "%" + where.employer.lower().replace("\\", "\\\\").replace("%", "\\%") \
+            .replace("_", "\\_") + "%"
     if where.status:
-        conditions.append(Complaint.status == where.status)
-    return conditions
+        names.append("status")
+        params["status"] = where.status
+    return scope, tuple(names), params
 
 
-# What a list row shows, read as columns: a list builds no model objects.
+_TYPES = (select(func.aggregate_strings(ComplaintRetaliation.type, ","))
+          .where(ComplaintRetaliation.complaint_id == Complaint.id).scalar_subquery())
+_SHARES = (select(func.aggregate_strings(ComplaintShare.partner_id, ","))
+           .where(ComplaintShare.complaint_id == Complaint.id).scalar_subquery())
 _SUMMARY = (Complaint.id, Complaint.agency_id, Complaint.filed_by_org_id, Complaint.employer_name,
             Complaint.description, Complaint.labor_dispute, Complaint.worksite_address, Complaint.language,
             Complaint.workers_affected, Complaint.received_at, Complaint.status, Complaint.assignee_id,
             Complaint.attorney_list_provided_at, Complaint.attorney_list_language, Complaint.closed_at,
-            Deadline.starts_at, Deadline.due_at, Deadline.stopped_at, User.name.label("assignee_name"))
+            Deadline.starts_at, Deadline.due_at, Deadline.stopped_at, User.name.label("assignee_name"),
+            _TYPES.label("types"), _SHARES.label("shares"),
+            select(ResponseAction.id).where(ResponseAction.complaint_id == Complaint.id).exists().label("acted"))
+# Pages list running clocks first (nearest due first), then the rest, newest
+# first; the API keys its pages on (due time, id), which never change.
+_ORDERS = {"pages": (Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc()),
+           "api": (Deadline.due_at, Complaint.id)}
 _ACTION = (ResponseAction.complaint_id, ResponseAction.id, ResponseAction.type, ResponseAction.qualifying,
            ResponseAction.taken_at, ResponseAction.note, ResponseAction.language, ResponseAction.recorded_by_id,
            ResponseAction.recorded_at)
+_ACTIONS_OF = (select(*_ACTION).where(ResponseAction.complaint_id.in_(bindparam("ids", expanding=True)))
+               .order_by(ResponseAction.taken_at))
 _summaries = TypeAdapter(list[ComplaintSummaryOut])
 
 
-def _summary_rows(conditions: list):
-    return (select(*_SUMMARY).select_from(Complaint).join(Complaint.deadline)
-            .outerjoin(User, User.id == Complaint.assignee_id).where(*conditions))
+@functools.lru_cache(maxsize=256)
+def _count_statement(scope: ColumnElement, names: tuple) -> Select:
+    return (select(func.count()).select_from(Complaint).join(Complaint.deadline)
+            .where(scope, *(_condition(name) for name in names)))
 
 
-def _count(session: Session, conditions: list) -> int:
-    return session.connection().scalar(
-        select(func.count()).select_from(Complaint).join(Complaint.deadline).where(*conditions))
+@functools.lru_cache(maxsize=256)
+def _page_statement(scope: ColumnElement, names: tuple, order: str, after: bool) -> Select:
+    """One shape of list. The page is chosen first, so the per-row columns are
+    computed for its rows only; the total (of the rows matching before the
+    cursor) is computed once, as it refers to no outer row."""
+    conditions = [scope, *(_condition(name) for name in names + (("after",) if after else ()))]
+    page = (select(Complaint.id).select_from(Complaint).join(Complaint.deadline).where(*conditions)
+            .order_by(*_ORDERS[order]).limit(bindparam("limit", type_=Integer, required=True))
+            .offset(bindparam("offset", type_=Integer, required=True)).subquery("page"))
+    total = _count_statement(scope, names).correlate(None).scalar_subquery().label("total")
+    return (select(*_SUMMARY, total).select_from(Complaint).join(page, page.c.id == Complaint.id)
+            .join(Complaint.deadline).outerjoin(User, User.id == Complaint.assignee_id).order_by(*_ORDERS[order]))
+
+
+def _page_rows(session: Session, filters: tuple, order: str, limit: int, offset: int = 0,
+               after: tuple | None = None) -> tuple[list, int]:
+    """The rows of one page and how many match in all."""
+    scope, names, params = filters
+    if after is not None:
+        params = {**params, "after_due": after[0], "after_id": after[1]}
+    connection = session.connection()
+    rows = connection.execute(_page_statement(scope, names, order, after is not None),
+                              {**params, "limit": limit, "offset": offset}).all()
+    if rows:
+        return rows, rows[0].total
+    # An empty page past the first still says how many there are.
+    beyond_start = offset > 0 or after is not None
+    return rows, connection.scalar(_count_statement(scope, names), params) if beyond_start else 0
+
+
+def _split(joined: str | None) -> list[str]:
+    return sorted(joined.split(",")) if joined else []
 
 
 def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
-    """List rows as ComplaintSummaryOut, with three more queries for all rows together."""
-    ids = [row.id for row in rows]
-    types, shares, actions = defaultdict(list), defaultdict(list), defaultdict(list)
-    # Plain column queries: the connection runs them without the ORM's per-statement work.
-    connection = session.connection()
-    if ids:
-        for complaint_id, kind in connection.execute(
-                select(ComplaintRetaliation.complaint_id, ComplaintRetaliation.type)
-                .where(ComplaintRetaliation.complaint_id.in_(ids)).order_by(ComplaintRetaliation.type)):
-            types[complaint_id].append(kind)
-        for complaint_id, partner_id in connection.execute(
-                select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
-                .where(ComplaintShare.complaint_id.in_(ids)).order_by(ComplaintShare.partner_id)):
-            shares[complaint_id].append(partner_id)
-        for action in connection.execute(select(*_ACTION).where(ResponseAction.complaint_id.in_(ids))
-                                         .order_by(ResponseAction.taken_at)).mappings():
+    """List rows as ComplaintSummaryOut; one more query for the actions of all rows together."""
+    actions = defaultdict(list)
+    acted = [row.id for row in rows if row.acted]
+    if acted:
+        for action in session.connection().execute(_ACTIONS_OF, {"ids": acted}).mappings():
             actions[action["complaint_id"]].append(action)
     now = clock.now()
     return _summaries.validate_python([{
-        **row._mapping, "reference": reference_of(row.id), "retaliation_types": types[row.id],
-        "shared_with": shares[row.id], "actions": actions[row.id],
+        **row._mapping, "reference": reference_of(row.id), "retaliation_types": _split(row.types),
+        "shared_with": sorted(int(partner) for partner in _split(row.shares)), "actions": actions[row.id],
         "attorney_list": {"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
         "clock": clock_reading(row.starts_at, row.due_at, row.stopped_at, now),
     } for row in rows], from_attributes=True)
@@ -127,23 +190,14 @@ def list_complaints(session: Session, user: User, where: ComplaintFilter | None 
                     unassigned: bool = False, limit: int = 50, offset: int = 0) -> Page:
     """A page of the complaints `user` may see, running clocks first (nearest due
     first), then the rest, newest first; with the number that match in all."""
-    conditions = _matching(user, where or ComplaintFilter(), unassigned)
-    rows = session.connection().execute(
-        _summary_rows(conditions).order_by(Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc())
-        .limit(limit).offset(offset)).all()
-    return Page(_summarize(session, rows), _count(session, conditions), None)
+    rows, total = _page_rows(session, _filters(user, where or ComplaintFilter(), unassigned), "pages", limit, offset)
+    return Page(_summarize(session, rows), total, None)
 
 
 def page_of_complaints(session: Session, user: User, query: ComplaintListQuery) -> Page:
-    """The API's pages: due order (nearest first), keyed on (due time, id), which
-    never change, so following the pages gives every complaint exactly once."""
-    conditions = _matching(user, query)
-    total = _count(session, conditions)
-    if query.after is not None:
-        due_at, last_id = query.after
-        conditions.append(or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Complaint.id > last_id)))
-    rows = session.connection().execute(_summary_rows(conditions).order_by(Deadline.due_at, Complaint.id)
-                                        .limit(query.limit + 1)).all()
+    """The API's pages: due order (nearest first), keyed on (due time, id), so
+    following the pages gives every complaint exactly once."""
+    rows, total = _page_rows(session, _filters(user, query), "api", query.limit + 1, after=query.after)
     more = len(rows) > query.limit
     rows = rows[:query.limit]
     return Page(_summarize(session, rows), total, (rows[-1].due_at, rows[-1].id) if more else None)

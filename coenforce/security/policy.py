@@ -6,7 +6,7 @@ nothing. Role checks go through `allowed`, never through role literals.
 """
 from __future__ import annotations
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import bindparam, false, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from coenforce.audit.models import AuditEntry
@@ -88,12 +88,27 @@ def may_close(user: User, complaint: Complaint) -> bool:
 def complaint_scope(user: User) -> ColumnElement[bool]:
     """Which complaints `user` may see: agency staff their agency's; a liaison
     those its organization filed or that were shared with it; nobody else any."""
+    template, params = complaint_scope_template(user)
+    return template.params(params) if params else template
+
+
+def complaint_scope_template(user: User) -> tuple[ColumnElement[bool], dict]:
+    """complaint_scope as an expression built once per kind of user, with its
+    parameters apart: a list run on every request reuses its statement (built
+    once, so not analysed again) and passes the parameters on each execution.
+    The parameter has no value of its own, so a statement run without it fails
+    instead of showing another organization's complaints."""
     if not allowed(user, "complaint.view"):
-        return false()
-    if user.is_agency_staff:
-        return Complaint.agency_id == user.organization_id
-    shared = select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == user.organization_id)
-    return or_(Complaint.filed_by_org_id == user.organization_id, Complaint.id.in_(shared))
+        return _NO_COMPLAINTS, {}
+    return (_AGENCY_COMPLAINTS if user.is_agency_staff else _PARTNER_COMPLAINTS), {"scope_org": user.organization_id}
+
+
+_NO_COMPLAINTS = false()
+_scope_org = bindparam("scope_org", required=True)
+_AGENCY_COMPLAINTS = Complaint.agency_id == _scope_org
+_PARTNER_COMPLAINTS = or_(
+    Complaint.filed_by_org_id == _scope_org,
+    Complaint.id.in_(select(ComplaintShare.complaint_id).where(ComplaintShare.partner_id == _scope_org)))
 
 
 def protection_scope(user: User, model) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from coenforce import clock
@@ -26,10 +26,15 @@ def issue_token(session: Session, user: User) -> str:
     return token
 
 
+# One query: the token's user (with its organization, joined by the model). Built
+# once: every API call runs it, and a statement object reused is not analysed again.
+_USER_OF_DIGEST = select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+    ApiToken.token_digest == bindparam("digest", required=True), ApiToken.revoked_at.is_(None),
+    User.active.is_(True))
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a valid, unrevoked token."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    # One query: the token's user (with its organization, joined by the model).
-    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-        ApiToken.token_digest == _digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True)))
+    return session.scalar(_USER_OF_DIGEST, {"digest": _digest(token)})

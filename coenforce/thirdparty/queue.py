@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import case, delete, func, select, text
+from sqlalchemy import bindparam, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coenforce import clock
 from coenforce.complaints.models import Complaint
+from coenforce.db import UTCDateTime
 from coenforce.partners.models import User
 from coenforce.schemas import Page
 from coenforce.security import policy
@@ -194,21 +195,28 @@ def refresh(session: Session, agency_id: int, keys: list[str] | None = None) -> 
     return len(rows)
 
 
+# One statement, the same on both databases, whose text never changes: SQLAlchemy
+# cannot cache its dialects' ON CONFLICT inserts, and filing a complaint runs this.
+_NOTE_COMPLAINT = text("""
+    INSERT INTO employer_evidence (agency_id, employer_key, employer_name, industry, reports, partners, complaints,
+                                   workers, last_evidence_at)
+    VALUES (:agency_id, :employer_key, :employer_name, :industry, 0, 0, 1, :workers, :at)
+    ON CONFLICT (agency_id, employer_key) DO UPDATE SET
+        complaints = employer_evidence.complaints + 1,
+        workers = CASE WHEN excluded.workers > employer_evidence.workers
+                       THEN excluded.workers ELSE employer_evidence.workers END,
+        last_evidence_at = CASE WHEN excluded.last_evidence_at > employer_evidence.last_evidence_at
+                                THEN excluded.last_evidence_at ELSE employer_evidence.last_evidence_at END
+""").bindparams(bindparam("at", type_=UTCDateTime()))
+
+
 def note_complaint(session: Session, agency_id: int, key: str, name: str, workers: int, at: datetime) -> None:
     """Count a new retaliation complaint against its employer, in one statement
     (complaints only ever add to the evidence, so no recomputation is needed)."""
     if not key:
         return
-    statement = _insert(session)(EmployerEvidence).values(
-        agency_id=agency_id, employer_key=key, employer_name=name, industry=Industry.OTHER, reports=0, partners=0,
-        complaints=1, workers=workers, last_evidence_at=at)
-    row = EmployerEvidence
-    session.execute(statement.on_conflict_do_update(index_elements=["agency_id", "employer_key"], set_={
-        "complaints": row.complaints + 1,
-        "workers": case((statement.excluded.workers > row.workers, statement.excluded.workers), else_=row.workers),
-        "last_evidence_at": case((statement.excluded.last_evidence_at > row.last_evidence_at,
-                                  statement.excluded.last_evidence_at), else_=row.last_evidence_at),
-    }))
+    session.execute(_NOTE_COMPLAINT, {"agency_id": agency_id, "employer_key": key, "employer_name": name,
+                                      "industry": Industry.OTHER.value, "workers": workers, "at": at})
 
 
 def _insert(session: Session):
