@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.sql import ColumnElement
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
@@ -109,7 +109,7 @@ def _filters(user: User, where: ComplaintFilter, unassigned: bool = False) -> tu
 
 _TYPES = (select(func.aggregate_strings(ComplaintRetaliation.type, ","))
           .where(ComplaintRetaliation.complaint_id == Complaint.id).scalar_subquery())
-_SHARES = (select(func.aggregate_strings(ComplaintShare.partner_id, ","))
+_SHARES = (select(func.aggregate_strings(cast(ComplaintShare.partner_id, String), ","))
            .where(ComplaintShare.complaint_id == Complaint.id).scalar_subquery())
 _SUMMARY = (Complaint.id, Complaint.agency_id, Complaint.filed_by_org_id, Complaint.employer_name,
             Complaint.description, Complaint.labor_dispute, Complaint.worksite_address, Complaint.language,
@@ -413,14 +413,19 @@ RECIPIENT_GROUPS = frozenset({"supervisors", "agency_admins", "assignee", "assig
                               "partner_liaisons", "partnership_contacts"})
 
 
+# Built once: every complaint-clock notice's recipients are found with them.
+_CASES = select(Complaint.id, Complaint.agency_id, Complaint.assignee_id).where(
+    Complaint.id.in_(bindparam("ids", expanding=True)))
+_SHARES_OF = select(ComplaintShare.complaint_id, ComplaintShare.partner_id).where(
+    ComplaintShare.complaint_id.in_(bindparam("ids", expanding=True)))
+
+
 def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
     """The user ids each complaint-clock rung tells, for many rungs with four queries in all."""
-    ids = {deadline.subject_id for deadline, _rung in items}
-    cases = {row.id: row for row in session.execute(
-        select(Complaint.id, Complaint.agency_id, Complaint.assignee_id).where(Complaint.id.in_(ids)))}
+    ids = {"ids": list({deadline.subject_id for deadline, _rung in items})}
+    cases = {row.id: row for row in session.execute(_CASES, ids)}
     shares: dict[int, list[int]] = defaultdict(list)
-    for row in session.execute(select(ComplaintShare.complaint_id, ComplaintShare.partner_id)
-                               .where(ComplaintShare.complaint_id.in_(ids))):
+    for row in session.execute(_SHARES_OF, ids):
         shares[row.complaint_id].append(row.partner_id)
     people = reachable(session, {case.agency_id for case in cases.values()},
                        {p for partner_ids in shares.values() for p in partner_ids}, liaisons=True,

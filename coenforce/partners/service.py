@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from coenforce import clock
@@ -231,6 +231,22 @@ class Reachable:
         return self.contacts.get((agency_id, partner_id), (None, None))[1]
 
 
+# The statements of `reachable`, built once: every notice's recipients go through them.
+_CONTACTS = select(Partnership.agency_id, Partnership.partner_id, Partnership.agency_contact_id,
+                   Partnership.partner_contact_id).where(
+    Partnership.agency_id.in_(bindparam("agencies", expanding=True)),
+    Partnership.partner_id.in_(bindparam("partners", expanding=True)))
+_LEADS_AND_NAMED = (and_(User.organization_id.in_(bindparam("agencies", expanding=True)),
+                         User.role.in_((Role.SUPERVISOR, Role.AGENCY_ADMIN))),
+                    User.id.in_(bindparam("people", expanding=True)))
+_PEOPLE = {
+    False: select(User.id, User.organization_id, User.role).where(User.active.is_(True), or_(*_LEADS_AND_NAMED)),
+    True: select(User.id, User.organization_id, User.role).where(User.active.is_(True), or_(
+        *_LEADS_AND_NAMED, and_(User.organization_id.in_(bindparam("partners", expanding=True)),
+                                User.role == Role.LIAISON))),
+}
+
+
 def reachable(session: Session, agencies: set[int], partners: set[int], *, liaisons: bool = False,
               people: set[int] = frozenset()) -> Reachable:
     """Two queries for many notices: the points of contact of the partnerships
@@ -239,16 +255,11 @@ def reachable(session: Session, agencies: set[int], partners: set[int], *, liais
     `people` by id."""
     named: dict[tuple[int, int], tuple[int | None, int | None]] = {}
     if agencies and partners:
-        for row in session.execute(select(Partnership.agency_id, Partnership.partner_id, Partnership.agency_contact_id,
-                                          Partnership.partner_contact_id)
-                                   .where(Partnership.agency_id.in_(agencies), Partnership.partner_id.in_(partners))):
+        for row in session.execute(_CONTACTS, {"agencies": list(agencies), "partners": list(partners)}):
             named[(row.agency_id, row.partner_id)] = (row.agency_contact_id, row.partner_contact_id)
-    wanted = [and_(User.organization_id.in_(agencies), User.role.in_((Role.SUPERVISOR, Role.AGENCY_ADMIN))),
-              User.id.in_(set(people) | {c for pair in named.values() for c in pair if c})]
-    if liaisons:
-        wanted.append(and_(User.organization_id.in_(partners), User.role == Role.LIAISON))
-    rows = session.execute(select(User.id, User.organization_id, User.role)
-                           .where(User.active.is_(True), or_(*wanted))).all()
+    by_id = set(people) | {c for pair in named.values() for c in pair if c}
+    params = {"agencies": list(agencies), "people": list(by_id)} | ({"partners": list(partners)} if liaisons else {})
+    rows = session.execute(_PEOPLE[liaisons], params).all()
     by_role: dict[tuple[int, str], list[int]] = defaultdict(list)
     for row in rows:
         by_role[(row.organization_id, row.role)].append(row.id)
