@@ -3,8 +3,9 @@
 Serves coenforce (wsgi:app) and a bare Flask + SQLAlchemy app (bench/bare_app.py)
 with gunicorn on the same database, then alternates timed runs of each:
 GET /complaints?limit=N (a page of N) and POST /complaints (filing one).
-Prints requests/s and p50/p95/p99 latency per run, and as its last line one
-JSON object with the medians and the ratios app/bare.
+Prints requests/s, p50/p95/p99 latency and the servers' CPU time per request
+(read from /proc, so it holds apart from the machine's other load) per run,
+and as its last line one JSON object with the medians and the ratios app/bare.
 
 Goals (issue: lists at the speed of the stack): the list at least half the
 bare stack's requests/s, filing at least a third of a bare insert's.
@@ -128,6 +129,22 @@ def serve(args, env: dict, target: str, chdir: Path, port: int) -> subprocess.Po
     sys.exit(f"gunicorn for {target} did not start")
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float | None:
+    """CPU time used so far by a gunicorn master and its workers (Linux /proc), so
+    that each app's cost per request can be read apart from the machine's other load."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        pids = [server.pid] + [int(child) for task in Path(f"/proc/{server.pid}/task").iterdir()
+                               for child in (task / "children").read_text().split()]
+        total = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+    except (OSError, ValueError):
+        return None
+
+
 def load(port: int, method: str, path: str, body: dict | None, headers: dict, expect: int,
          seconds: float, clients: int) -> dict:
     """`clients` keep-alive connections sending requests for `seconds`; their latencies."""
@@ -191,6 +208,7 @@ def main(argv=None) -> None:
     app_port, bare_port = free_port(), free_port()
     servers = [serve(args, env, "wsgi:app", ROOT, app_port), serve(args, env, "bare_app:app", ROOT / "bench", bare_port)]
     auth = {"Authorization": f"Bearer {token}"}
+    server_of = {app_port: servers[0], bare_port: servers[1]}
     kinds = {
         "bare_list": (bare_port, "GET", f"/complaints?limit={args.limit}", None, {}, 200),
         "app_list": (app_port, "GET", f"/api/v1/complaints?limit={args.limit}", None, auth, 200),
@@ -203,10 +221,15 @@ def main(argv=None) -> None:
             load(*spec, seconds=1.0, clients=args.clients)
         for run in range(1, args.runs + 1):
             for kind, spec in kinds.items():
+                cpu_before = server_cpu_seconds(server_of[spec[0]])
                 figures = load(*spec, seconds=args.seconds, clients=args.clients)
+                cpu_after = server_cpu_seconds(server_of[spec[0]])
+                figures["server_cpu_ms"] = (round((cpu_after - cpu_before) * 1000 / figures["requests"], 3)
+                                            if cpu_before is not None and cpu_after is not None else None)
                 results[kind].append(figures)
                 say(f"run {run}/{args.runs} {kind:9}: {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  "
-                    f"p95 {figures['p95_ms']} ms  p99 {figures['p99_ms']} ms  errors {figures['errors']}")
+                    f"p95 {figures['p95_ms']} ms  p99 {figures['p99_ms']} ms  errors {figures['errors']}  "
+                    f"server CPU {figures['server_cpu_ms']} ms/request")
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
@@ -214,7 +237,8 @@ def main(argv=None) -> None:
 
     def median(kind: str, key: str):
         return statistics.median(r[key] for r in results[kind])
-    summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms")} |
+    summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms")
+                      if all(r[key] is not None for r in results[kind])} |
                {"errors": sum(r["errors"] for r in results[kind])} for kind in kinds}
     list_ratio = round(summary["app_list"]["rps"] / summary["bare_list"]["rps"], 3)
     file_ratio = round(summary["app_file"]["rps"] / summary["bare_file"]["rps"], 3)

@@ -178,8 +178,9 @@ def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
         for action in session.connection().execute(_ACTIONS_OF, {"ids": acted}).mappings():
             actions[action["complaint_id"]].append(action)
     now = clock.now()
+    columns = rows[0]._fields if rows else ()
     return _summaries.validate_python([{
-        **row._mapping, "reference": reference_of(row.id), "retaliation_types": _split(row.types),
+        **dict(zip(columns, row)), "reference": reference_of(row.id), "retaliation_types": _split(row.types),
         "shared_with": sorted(int(partner) for partner in _split(row.shares)), "actions": actions[row.id],
         "attorney_list": {"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
         "clock": clock_reading(row.starts_at, row.due_at, row.stopped_at, now),

@@ -1,7 +1,7 @@
 """Deadlines and the record of each rung a tick fired or skipped."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from enum import StrEnum
 import datetime as dt
 from datetime import datetime, timedelta
@@ -27,9 +27,9 @@ class StepOutcome(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class ClockReading:
-    """A deadline as pages and the API show it at one moment."""
+class ClockReading(NamedTuple):
+    """A deadline as pages and the API show it at one moment (a tuple: lists make
+    one per row)."""
 
     started_at: datetime
     due_at: datetime
@@ -52,11 +52,11 @@ def clock_reading(starts_at: datetime, due_at: datetime, stopped_at: datetime | 
     (lists read them as columns, without loading deadline objects)."""
     end = stopped_at or now
     return ClockReading(
-        started_at=starts_at, due_at=due_at, stopped_at=stopped_at, state=clock_state(due_at, stopped_at, now),
-        target_hours=round((due_at - starts_at) / timedelta(hours=1), 2),
-        remaining_seconds=int((due_at - now).total_seconds()) if stopped_at is None else None,
-        elapsed_seconds=int((end - starts_at).total_seconds()),
-    )
+        starts_at, due_at, stopped_at, clock_state(due_at, stopped_at, now), round((due_at - starts_at) / _HOUR, 2),
+        int((due_at - now).total_seconds()) if stopped_at is None else None, int((end - starts_at).total_seconds()))
+
+
+_HOUR = timedelta(hours=1)
 
 
 class Deadline(Base):
