@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -202,6 +202,33 @@ def after_0010(conn):
     assert run(conn, "SELECT organization_id FROM users WHERE id = 2").scalar() == 1
 
 
+def before_0013(conn):
+    # A clock ticked at intake, then once after an outage: three entries skipped, the breach fired.
+    run(conn, "INSERT INTO deadlines (id, organization_id, subject_type, subject_id, kind, reference, path, "
+              "starts_at, due_at, position, next_rung_at, created_at) VALUES (1, 1, 'complaint', 1, "
+              f"'complaint_response', 'RC-000001', '/complaints/1', {T}, '2026-01-03 00:00:00', 5, NULL, {T})")
+    late = "'2026-01-03 02:00:00'"
+    for position, rung, at, outcome, sent in (
+            (0, "intake", T, "fired", 2), (1, "unassigned", "'2026-01-01 04:00:00'", "skipped", 0),
+            (2, "reminder", "'2026-01-02 00:00:00'", "skipped", 0),
+            (3, "warning", "'2026-01-02 16:00:00'", "skipped", 0), (4, "breach", "'2026-01-03 00:00:00'", "fired", 3)):
+        run(conn, "INSERT INTO escalation_steps (deadline_id, position, rung, scheduled_at, handled_at, outcome, "
+                  f"notices) VALUES (1, :position, :rung, {at}, {T if position == 0 else late}, :outcome, :sent)",
+            position=position, rung=rung, outcome=outcome, sent=sent)
+
+
+def after_0013(conn):
+    rows = run(conn, "SELECT position, rung, notices, skipped FROM escalation_steps "
+                     "WHERE deadline_id = 1 ORDER BY position").all()
+    assert [(r.position, r.rung, r.notices) for r in rows] == [(0, "intake", 2), (4, "breach", 3)]
+    skipped = [json.loads(r.skipped) if isinstance(r.skipped, str) else r.skipped for r in rows]
+    assert skipped == [None, [
+        {"position": 1, "rung": "unassigned", "scheduled_at": "2026-01-01T04:00:00Z"},
+        {"position": 2, "rung": "reminder", "scheduled_at": "2026-01-02T00:00:00Z"},
+        {"position": 3, "rung": "warning", "scheduled_at": "2026-01-02T16:00:00Z"}]]
+    assert "outcome" not in columns(conn, "escalation_steps")
+
+
 # What each revision changes, as (write before, check after). A new revision
 # needs its entry here: the test below fails on a revision without one.
 STEPS = {
@@ -216,6 +243,7 @@ STEPS = {
     "0010": (None, after_0010),
     "0011": (None, None),  # new tables only (detained-worker alerts)
     "0012": (None, None),  # new tables only (holidays, immigration protections)
+    "0013": (before_0013, after_0013),
 }
 
 
@@ -268,4 +296,23 @@ def test_0009_values_rotate_to_row_keys_and_the_downgrade_keeps_them_readable(em
     with engine.connect() as conn:
         assert "row_key" not in columns(conn, "users")
         assert run(conn, "SELECT email FROM users WHERE id = 1").scalar() == "ana@example.org"
+    engine.dispose()
+
+
+def test_0013_downgrade_writes_the_skipped_rows_back(empty_url):
+    upgrade(empty_url, "0012")
+    engine = make_engine(empty_url)
+    # Times typed, so SQLite's text with or without microseconds compares as the same time.
+    query = text("SELECT deadline_id, position, rung, scheduled_at, handled_at, outcome, notices "
+                 "FROM escalation_steps ORDER BY position").columns(scheduled_at=DateTime(), handled_at=DateTime())
+    with engine.begin() as conn:
+        run(conn, "INSERT INTO organizations (id, name, kind, timezone, response_target_hours, created_at) "
+                  f"VALUES (1, 'Agency', 'agency', 'UTC', 48, {T})")
+        before_0013(conn)
+        rows = [tuple(r) for r in conn.execute(query)]
+    assert len(rows) == 5
+    upgrade(empty_url, "0013")
+    downgrade(empty_url, "0012")
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(query)] == rows
     engine.dispose()

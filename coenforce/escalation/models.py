@@ -1,13 +1,12 @@
-"""Deadlines and the record of each rung a tick fired or skipped."""
+"""Deadlines and the record of each rung a tick fired, with the ones it skipped."""
 from __future__ import annotations
 
 from typing import NamedTuple
-from enum import StrEnum
 import datetime as dt
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, and_, case, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint, and_, case, text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,11 +19,6 @@ class ClockState(LabeledEnum):
     RUNNING = "running", _l("Running")
     MET = "met", _l("Met")
     BREACHED = "breached", _l("Breached")
-
-
-class StepOutcome(StrEnum):
-    FIRED = "fired"
-    SKIPPED = "skipped"
 
 
 class ClockReading(NamedTuple):
@@ -107,7 +101,9 @@ class Deadline(Base):
 
 
 class EscalationStep(Base):
-    """One handled entry of a deadline's ladder: fired (with its notice count) or skipped."""
+    """One rung a tick fired (with its notice count), and the older entries that
+    were past due at the same tick and were passed over (after an outage or a
+    reschedule): one row per deadline and tick, however many were skipped."""
 
     __tablename__ = "escalation_steps"
     __table_args__ = (UniqueConstraint("deadline_id", "position", name="uq_escalation_steps_deadline_position"),)
@@ -118,8 +114,10 @@ class EscalationStep(Base):
     rung: Mapped[str] = mapped_column(String(40))
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    outcome: Mapped[StepOutcome] = mapped_column(EnumText(StepOutcome, 16))
     notices: Mapped[int] = mapped_column(Integer, default=0)
+    # The entries skipped just before this one, oldest first, each
+    # {"position", "rung", "scheduled_at"}; None when nothing was skipped.
+    skipped: Mapped[list[dict] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Holiday(Base):

@@ -11,7 +11,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -23,11 +23,27 @@ from config import ConfigError
 from coenforce import clock, notify
 from coenforce.escalation import calendar
 from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, Step, parse_ladder
-from coenforce.escalation.models import Deadline, EscalationStep, Holiday, StepOutcome
+from coenforce.escalation.models import Deadline, EscalationStep, Holiday
+
+
+class DueDeadline(Protocol):
+    """What a tick reads of a deadline: a row of _DUE_COLUMNS (tick) or a Deadline (open_deadline)."""
+
+    id: int
+    kind: str
+    position: int
+    starts_at: datetime
+    due_at: datetime
+    organization_id: int
+    subject_type: str
+    subject_id: int
+    reference: str
+    path: str
+
 
 # Given (deadline, rung) pairs, the ids of the people each rung tells, in the
 # same order. The module that owns the deadline kind knows who they are.
-Recipients = Callable[[Session, list[tuple[Deadline, Rung]]], list[list[int]]]
+Recipients = Callable[[Session, list[tuple[DueDeadline, Rung]]], list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -98,7 +114,10 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
     session.add(deadline)
     session.flush()
     if deadline.next_rung_at is not None and deadline.next_rung_at <= now:
-        _advance_batch(session, [deadline], now, Counter())
+        for _moved, step in _advance_batch(session, [deadline], now, Counter()):
+            # The update wrote these: record them as loaded, not as changes to flush again.
+            set_committed_value(deadline, "position", step.next_position)
+            set_committed_value(deadline, "next_rung_at", step.next_at)
     return deadline
 
 
@@ -130,14 +149,14 @@ def tick(session: Session, now: datetime | None = None) -> dict:
     is_postgres = session.get_bind().dialect.name == "postgresql"
     while True:
         query = (
-            select(Deadline)
+            select(*_DUE_COLUMNS)
             .where(Deadline.stopped_at.is_(None), Deadline.next_rung_at.is_not(None), Deadline.next_rung_at <= now)
             .order_by(Deadline.next_rung_at)
             .limit(batch_size)
         )
         if is_postgres:
             query = query.with_for_update(skip_locked=True)
-        deadlines = session.scalars(query).all()
+        deadlines = session.execute(query).all()
         if not deadlines:
             session.commit()
             break
@@ -150,53 +169,56 @@ def tick(session: Session, now: datetime | None = None) -> dict:
 
 _deadlines = Deadline.__table__
 
+# What a tick reads of each due deadline: rows of these columns, not ORM objects
+# (building 10,000 Deadline objects after an outage was a tenth of the tick).
+_DUE_COLUMNS = (Deadline.id, Deadline.kind, Deadline.position, Deadline.starts_at, Deadline.due_at,
+                Deadline.organization_id, Deadline.subject_type, Deadline.subject_id, Deadline.reference,
+                Deadline.path)
 
-def _advance_batch(session: Session, deadlines: list[Deadline], now: datetime, counts: Counter) -> int:
+
+def _advance_batch(session: Session, deadlines: list[DueDeadline], now: datetime,
+                   counts: Counter) -> list[tuple[DueDeadline, Step]]:
     """Apply one step to each deadline: advance them all with one compare-and-set,
     then notify for the whole batch at once (one recipients call per kind, one
-    insert of notices)."""
-    planned = [(d, ladder_for(d.kind).step(d.position, d.starts_at, d.due_at, now)) for d in deadlines]
+    insert of notices). Returns the deadlines this process moved, with their step."""
+    ladders = _registry(current_app).ladders
+    planned = [(d, ladders[d.kind].step(d.position, d.starts_at, d.due_at, now)) for d in deadlines]
     won = _compare_and_set(session, planned)
-    fires: list[tuple[Deadline, Entry]] = []
-    steps: list[dict] = []
-    for deadline, step in planned:
-        if deadline.id not in won:
-            # Another tick advanced (or a response stopped) this deadline first;
-            # whoever won the update sends the notices.
-            continue
-        # The update wrote these: record them as loaded, not as changes to flush again.
-        set_committed_value(deadline, "position", step.next_position)
-        set_committed_value(deadline, "next_rung_at", step.next_at)
-        counts["deadlines"] += 1
-        counts["skipped"] += len(step.skipped)
-        steps += [_step_record(deadline, entry, now, StepOutcome.SKIPPED, 0) for entry in step.skipped]
-        if step.fire is not None:
-            fires.append((deadline, step.fire))
+    # A deadline not won was advanced (or stopped) by another tick first; the
+    # winner of the update sends its notices.
+    moved = [(d, step) for d, step in planned if d.id in won]
+    fires = [(d, step.fire) for d, step in moved if step.fire is not None]
     sent = _notify(session, fires)
-    for deadline, entry in fires:
-        steps.append(_step_record(deadline, entry, now, StepOutcome.FIRED, sent[deadline.id]))
+    steps: list[dict] = []
+    for deadline, step in moved:
+        counts["deadlines"] += 1
+        if step.fire is None:
+            continue
         counts["fired"] += 1
+        counts["skipped"] += len(step.skipped)
         counts["notices"] += sent[deadline.id]
-    _record_steps(session, steps)
-    return len(won)
+        steps.append(_step_record(deadline, step, sent[deadline.id]))
+    _record_steps(session, steps, now)
+    return moved
 
 
 # PostgreSQL: every step of a batch in one statement of constant text (see _ADVANCE_MANY).
 _INSERT_STEPS = text("""
-    INSERT INTO escalation_steps (deadline_id, position, rung, scheduled_at, handled_at, outcome, notices)
-    SELECT * FROM json_to_recordset(CAST(:rows AS json))
-         AS v(deadline_id integer, position integer, rung text, scheduled_at timestamptz,
-              handled_at timestamptz, outcome text, notices integer)
+    INSERT INTO escalation_steps (deadline_id, position, rung, scheduled_at, handled_at, notices, skipped)
+    SELECT v.deadline_id, v.position, v.rung, v.scheduled_at, :handled_at, v.notices, v.skipped
+    FROM json_to_recordset(CAST(:rows AS json))
+         AS v(deadline_id integer, position integer, rung text, scheduled_at timestamptz, notices integer,
+              skipped json)
 """)
 
 
-def _record_steps(session: Session, steps: list[dict]) -> None:
+def _record_steps(session: Session, steps: list[dict], now: datetime) -> None:
     if not steps:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_INSERT_STEPS, {"rows": json.dumps(steps, default=clock.iso)})
+        session.execute(_INSERT_STEPS, {"rows": json.dumps(steps, default=clock.iso), "handled_at": now})
     else:
-        session.execute(insert(EscalationStep.__table__), steps)
+        session.execute(insert(EscalationStep.__table__), [dict(step, handled_at=now) for step in steps])
 
 
 # PostgreSQL: the whole batch in one statement whose text never changes (so the
@@ -212,7 +234,7 @@ _ADVANCE_MANY = text("""
 """)
 
 
-def _compare_and_set(session: Session, planned: list[tuple[Deadline, Step]]) -> set[int]:
+def _compare_and_set(session: Session, planned: list[tuple[DueDeadline, Step]]) -> set[int]:
     """Move each deadline to its next position unless another process moved it
     first; returns the ids this process moved."""
     if not planned:
@@ -235,9 +257,9 @@ def _compare_and_set(session: Session, planned: list[tuple[Deadline, Step]]) -> 
     return won
 
 
-def _notify(session: Session, fires: list[tuple[Deadline, Entry]]) -> Counter:
+def _notify(session: Session, fires: list[tuple[DueDeadline, Entry]]) -> Counter:
     """Queue the notices of every fired entry; returns how many went in per deadline."""
-    by_kind: dict[str, list[tuple[Deadline, Entry]]] = defaultdict(list)
+    by_kind: dict[str, list[tuple[DueDeadline, Entry]]] = defaultdict(list)
     for deadline, entry in fires:
         by_kind[deadline.kind].append((deadline, entry))
     kinds = _registry(current_app).kinds
@@ -257,9 +279,14 @@ def _notify(session: Session, fires: list[tuple[Deadline, Entry]]) -> Counter:
     return Counter(row["deadline_id"] for row in rows if row["dedupe_key"] in inserted)
 
 
-def _step_record(deadline: Deadline, entry: Entry, now: datetime, outcome: StepOutcome, notices: int) -> dict:
+def _step_record(deadline: DueDeadline, step: Step, notices: int) -> dict:
+    """The row of a fired entry; the entries skipped before it go in the same row
+    (one write per deadline and tick, however long the outage)."""
+    entry = step.fire
+    skipped = [{"position": e.position, "rung": e.rung.name, "scheduled_at": clock.iso(e.at)}
+               for e in step.skipped] or None
     return dict(deadline_id=deadline.id, position=entry.position, rung=entry.rung.name,
-                scheduled_at=entry.at, handled_at=now, outcome=outcome.value, notices=notices)
+                scheduled_at=entry.at, notices=notices, skipped=skipped)
 
 
 def deadline_for(session: Session, subject_type: str, subject_id: int, kind: str) -> Deadline | None:

@@ -113,9 +113,14 @@ def test_catch_up_after_an_outage_fires_only_the_newest(app, world, make_complai
     with db_read() as s:
         steps = s.scalars(select(EscalationStep).where(EscalationStep.deadline_id == deadline.id)
                           .order_by(EscalationStep.position)).all()
-    assert [(s.rung, s.outcome) for s in steps] == [
-        ("intake", "fired"), ("unassigned", "skipped"), ("reminder", "skipped"), ("warning", "skipped"),
-        ("breach", "fired")]
+    # One row per tick: the breach that fired carries the entries it passed over.
+    assert [(s.position, s.rung, s.notices, s.handled_at) for s in steps] == [
+        (0, "intake", 1, START), (4, "breach", 2, START + timedelta(hours=50))]
+    assert steps[0].skipped is None
+    assert steps[1].skipped == [
+        {"position": 1, "rung": "unassigned", "scheduled_at": "2026-03-02T21:00:00Z"},
+        {"position": 2, "rung": "reminder", "scheduled_at": "2026-03-03T17:00:00Z"},
+        {"position": 3, "rung": "warning", "scheduled_at": "2026-03-04T09:00:00Z"}]
 
 
 def test_ticking_twice_at_the_same_instant_creates_nothing_new(app, world, make_complaint, session):
