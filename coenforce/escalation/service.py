@@ -263,20 +263,21 @@ def _notify(session: Session, fires: list[tuple[DueDeadline, Entry]]) -> Counter
     for deadline, entry in fires:
         by_kind[deadline.kind].append((deadline, entry))
     kinds = _registry(current_app).kinds
-    rows: list[dict] = []
+    messages: list[dict] = []
     for kind, items in by_kind.items():
         people = kinds[kind].recipients(session, [(d, e.rung) for d, e in items])
         for (deadline, entry), user_ids in zip(items, people):
-            context = {"reference": deadline.reference, "path": deadline.path,
-                       "due_at": clock.iso(deadline.due_at), "rung": entry.rung.name}
-            for user_id in dict.fromkeys(user_ids):
-                rows.append(dict(
-                    organization_id=deadline.organization_id, deadline_id=deadline.id,
-                    subject_type=deadline.subject_type, subject_id=deadline.subject_id,
-                    kind=f"{kind}.{entry.rung.name}", recipient_id=user_id, context=context,
-                    dedupe_key=f"deadline:{deadline.id}:rung:{entry.position}:to:{user_id}"))
-    inserted = notify.enqueue_many(session, rows)
-    return Counter(row["deadline_id"] for row in rows if row["dedupe_key"] in inserted)
+            if not user_ids:
+                continue
+            messages.append(dict(
+                organization_id=deadline.organization_id, deadline_id=deadline.id,
+                subject_type=deadline.subject_type, subject_id=deadline.subject_id,
+                kind=f"{kind}.{entry.rung.name}", recipient_ids=list(dict.fromkeys(user_ids)),
+                dedupe_prefix=f"deadline:{deadline.id}:rung:{entry.position}:to:",
+                context={"reference": deadline.reference, "path": deadline.path,
+                         "due_at": clock.iso(deadline.due_at), "rung": entry.rung.name}))
+    inserted = notify.enqueue_to_each(session, messages)
+    return Counter({message["deadline_id"]: n for message, n in zip(messages, inserted)})
 
 
 def _step_record(deadline: DueDeadline, step: Step, notices: int) -> dict:

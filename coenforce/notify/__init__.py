@@ -1,5 +1,7 @@
 """Notices: the transactional outbox, rendering per language, senders and the dispatcher."""
-from coenforce.notify.service import Message, cancel_pending, enqueue, enqueue_many, register_messages  # noqa: F401
+from coenforce.notify.service import (  # noqa: F401
+    Message, cancel_pending, enqueue, enqueue_many, enqueue_to_each, register_messages,
+)
 
 
 def init_app(app) -> None:
