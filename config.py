@@ -164,6 +164,9 @@ class Config:
                           "protection_interest_letter": PROTECTION_INTEREST_LETTER_LADDER,
                           "protection_deferred_action": PROTECTION_DEFERRED_ACTION_LADDER}
     ESCALATION_BATCH_SIZE = 500
+    # PostgreSQL: connections a tick walks a backlog with (more than a batch due, as
+    # after an outage); one prepares a batch while the database writes another's.
+    ESCALATION_TICK_WORKERS = 2
 
     # Third-party complaints: targets to acknowledge and to decide, from receipt.
     THIRD_PARTY_ACK_HOURS = 72

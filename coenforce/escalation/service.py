@@ -8,6 +8,7 @@ transaction. Two ticks at once, or one tick run twice, create no duplicate.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,12 +16,13 @@ from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import column, insert, or_, select, table, text, update
+from sqlalchemy import Engine, column, insert, or_, select, table, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from config import ConfigError
 from coenforce import clock, notify
+from coenforce.db import db
 from coenforce.escalation import calendar
 from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, Step, parse_ladder
 from coenforce.escalation.models import Deadline, EscalationStep, Holiday
@@ -142,9 +144,57 @@ def stop_deadline(session: Session, deadline: Deadline, at: datetime) -> bool:
 
 
 def tick(session: Session, now: datetime | None = None) -> dict:
-    """Walk every due deadline's ladder at `now`; returns counts of what was done."""
+    """Walk every due deadline's ladder at `now`; returns counts of what was done.
+
+    On PostgreSQL a backlog (a first batch that came back full) is shared with
+    helper threads on connections of their own (ESCALATION_TICK_WORKERS in all):
+    SKIP LOCKED hands each its own batches, and the compare-and-set and dedupe
+    keys that make two ticks safe make the helpers safe. The process builds one
+    batch while the database writes another's, where alone it waits. SQLite
+    holds one write lock, so a helper would only wait: one worker there."""
     now = now or clock.now()
+    app = current_app._get_current_object()
+    bind = session.get_bind()
+    workers = app.config["ESCALATION_TICK_WORKERS"] if bind.dialect.name == "postgresql" else 1
+    helpers: list[threading.Thread] = []
+    results: list[Counter] = []
+    errors: list[BaseException] = []
+
+    def helper() -> None:
+        counts: Counter = Counter()
+        try:
+            with app.app_context():
+                own = db.new_session(app)
+                try:
+                    _drain(own, now, counts)
+                finally:
+                    own.close()
+        except BaseException as exc:  # re-raised by tick once every worker has stopped
+            errors.append(exc)
+        results.append(counts)
+
+    def backlog() -> None:
+        if not helpers and isinstance(bind, Engine):  # a session on one connection keeps it to itself
+            helpers.extend(threading.Thread(target=helper, name=f"tick-helper-{n}") for n in range(workers - 1))
+            for thread in helpers:
+                thread.start()
+
     counts: Counter = Counter()
+    try:
+        _drain(session, now, counts, backlog if workers > 1 else None)
+    finally:
+        for thread in helpers:
+            thread.join()
+    if errors:
+        raise errors[0]
+    for more in results:
+        counts.update(more)
+    return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices")}
+
+
+def _drain(session: Session, now: datetime, counts: Counter, on_full_batch: Callable[[], None] | None = None) -> None:
+    """Advance due deadlines batch by batch, a transaction each, until none is left
+    that another process does not hold."""
     batch_size = current_app.config["ESCALATION_BATCH_SIZE"]
     is_postgres = session.get_bind().dialect.name == "postgresql"
     while True:
@@ -160,11 +210,12 @@ def tick(session: Session, now: datetime | None = None) -> dict:
         if not deadlines:
             session.commit()
             break
+        if on_full_batch is not None and len(deadlines) == batch_size:
+            on_full_batch()
         advanced = _advance_batch(session, deadlines, now, counts)
         session.commit()
         if not advanced:
             break  # every row was taken by another process
-    return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices")}
 
 
 _deadlines = Deadline.__table__

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from coenforce import escalation
 from coenforce.complaints import service as complaints
@@ -16,7 +16,7 @@ from coenforce.escalation.models import Deadline, EscalationStep
 from coenforce.notify.models import Notice
 from coenforce.partners.models import User
 
-from tests.conftest import START, db_read, db_write
+from tests.conftest import BACKEND, START, db_read, db_write
 
 
 def clock_of(complaint):
@@ -214,3 +214,32 @@ def test_parallel_ticks_skip_rows_locked_by_the_other(app, world, make_complaint
     holder.rollback()
     holder.close()
     assert tick_at(app, at)["fired"] == 2
+
+
+@pytest.mark.app_config(ESCALATION_BATCH_SIZE=3, ESCALATION_TICK_WORKERS=2)
+def test_a_backlog_is_shared_with_a_helper_on_postgresql_and_each_rung_fires_once(app, world, make_complaint,
+                                                                                     session):
+    """More due than one batch: on PostgreSQL a helper thread takes batches of its own
+    (SKIP LOCKED); on SQLite one worker does all. Either way each rung fires once."""
+    for n in range(20):
+        make_complaint(world.investigator, employer_name=f"Employer {n}")
+    threads = set()
+
+    def seen(*_args):
+        threads.add(threading.current_thread().name)
+
+    engine = db.engine_for(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        counts = tick_at(app, START + timedelta(hours=50))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert counts == {"deadlines": 20, "fired": 20, "skipped": 60, "notices": 40}
+    helped = any(name.startswith("tick-helper") for name in threads)
+    assert helped == (BACKEND == "postgresql")
+    breach = notices(kind="complaint_response.breach")
+    assert len(breach) == 40 and len({n.dedupe_key for n in breach}) == 40
+    with db_read() as s:
+        assert set(s.scalars(select(Deadline.position))) == {5}
+        assert len(s.scalars(select(EscalationStep).where(EscalationStep.rung == "breach")).all()) == 20
+    assert tick_at(app, START + timedelta(hours=50))["deadlines"] == 0
