@@ -159,6 +159,7 @@ def tick(session: Session, now: datetime | None = None) -> dict:
     helpers: list[threading.Thread] = []
     results: list[Counter] = []
     errors: list[BaseException] = []
+    failed = threading.Event()  # a worker that fails stops the others after their batch
 
     def helper() -> None:
         counts: Counter = Counter()
@@ -166,11 +167,12 @@ def tick(session: Session, now: datetime | None = None) -> dict:
             with app.app_context():
                 own = db.new_session(app)
                 try:
-                    _drain(own, now, counts)
+                    _drain(own, now, counts, failed)
                 finally:
                     own.close()
         except BaseException as exc:  # re-raised by tick once every worker has stopped
             errors.append(exc)
+            failed.set()
         results.append(counts)
 
     def backlog() -> None:
@@ -181,7 +183,10 @@ def tick(session: Session, now: datetime | None = None) -> dict:
 
     counts: Counter = Counter()
     try:
-        _drain(session, now, counts, backlog if workers > 1 else None)
+        _drain(session, now, counts, failed, backlog if workers > 1 else None)
+    except BaseException:
+        failed.set()
+        raise
     finally:
         for thread in helpers:
             thread.join()
@@ -192,12 +197,13 @@ def tick(session: Session, now: datetime | None = None) -> dict:
     return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices")}
 
 
-def _drain(session: Session, now: datetime, counts: Counter, on_full_batch: Callable[[], None] | None = None) -> None:
+def _drain(session: Session, now: datetime, counts: Counter, failed: threading.Event,
+           on_full_batch: Callable[[], None] | None = None) -> None:
     """Advance due deadlines batch by batch, a transaction each, until none is left
-    that another process does not hold."""
+    that another process does not hold (or another worker of this tick failed)."""
     batch_size = current_app.config["ESCALATION_BATCH_SIZE"]
     is_postgres = session.get_bind().dialect.name == "postgresql"
-    while True:
+    while not failed.is_set():
         query = (
             select(*_DUE_COLUMNS)
             .where(Deadline.stopped_at.is_(None), Deadline.next_rung_at.is_not(None), Deadline.next_rung_at <= now)

@@ -1,13 +1,16 @@
 """The escalation engine against a real database: rungs at their time, the
 recipients of each rung, catch-up, idempotent and concurrent ticks."""
+import dataclasses
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from coenforce import escalation
+from coenforce.escalation import service as escalation_service
 from coenforce.complaints import service as complaints
 from coenforce.complaints.models import Complaint
 from coenforce.complaints.schemas import ActionIn, AssignIn
@@ -216,6 +219,33 @@ def test_parallel_ticks_skip_rows_locked_by_the_other(app, world, make_complaint
     assert tick_at(app, at)["fired"] == 2
 
 
+@contextmanager
+def helper_joins_in(app, fail: bool = False):
+    """Around a tick: the first batch's recipients wait until a helper thread has
+    taken a batch of its own (so the helper's share never depends on timing; a
+    bounded wait, as only PostgreSQL starts helpers), then every call goes on to
+    the real recipients, or a helper's fails if `fail`. Yields the event set
+    once a helper took a batch."""
+    kinds = escalation_service._registry(app).kinds
+    kind = kinds["complaint_response"]
+    helped = threading.Event()
+
+    def recipients(s, items):
+        if threading.current_thread().name.startswith("tick-helper"):
+            helped.set()
+            if fail:
+                raise RuntimeError("the helper's recipients failed")
+        elif BACKEND == "postgresql":
+            assert helped.wait(30), "no helper took a batch"
+        return kind.recipients(s, items)
+
+    kinds["complaint_response"] = dataclasses.replace(kind, recipients=recipients)
+    try:
+        yield helped
+    finally:
+        kinds["complaint_response"] = kind
+
+
 @pytest.mark.app_config(ESCALATION_BATCH_SIZE=3, ESCALATION_TICK_WORKERS=2)
 def test_a_backlog_is_shared_with_a_helper_on_postgresql_and_each_rung_fires_once(app, world, make_complaint,
                                                                                      session):
@@ -223,23 +253,39 @@ def test_a_backlog_is_shared_with_a_helper_on_postgresql_and_each_rung_fires_onc
     (SKIP LOCKED); on SQLite one worker does all. Either way each rung fires once."""
     for n in range(20):
         make_complaint(world.investigator, employer_name=f"Employer {n}")
-    threads = set()
-
-    def seen(*_args):
-        threads.add(threading.current_thread().name)
-
-    engine = db.engine_for(app)
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with helper_joins_in(app) as helped:
         counts = tick_at(app, START + timedelta(hours=50))
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert counts == {"deadlines": 20, "fired": 20, "skipped": 60, "notices": 40}
-    helped = any(name.startswith("tick-helper") for name in threads)
-    assert helped == (BACKEND == "postgresql")
+    assert helped.is_set() == (BACKEND == "postgresql")
     breach = notices(kind="complaint_response.breach")
     assert len(breach) == 40 and len({n.dedupe_key for n in breach}) == 40
     with db_read() as s:
         assert set(s.scalars(select(Deadline.position))) == {5}
         assert len(s.scalars(select(EscalationStep).where(EscalationStep.rung == "breach")).all()) == 20
     assert tick_at(app, START + timedelta(hours=50))["deadlines"] == 0
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.app_config(ESCALATION_BATCH_SIZE=3, ESCALATION_TICK_WORKERS=2)
+def test_a_failing_helper_fails_the_tick_and_leaves_each_batch_whole(app, world, make_complaint, session):
+    """A helper's error stops the tick and is raised; its batch rolls back whole, and
+    the next tick does what was left, each rung still once."""
+    for n in range(20):
+        make_complaint(world.investigator, employer_name=f"Employer {n}")
+    with pytest.raises(RuntimeError, match="the helper's recipients failed"):
+        with helper_joins_in(app, fail=True):
+            tick_at(app, START + timedelta(hours=50))
+
+    def state():
+        with db_read() as s:
+            moved = set(s.scalars(select(Deadline.id).where(Deadline.position == 5)))
+            stepped = set(s.scalars(select(EscalationStep.deadline_id).where(EscalationStep.rung == "breach")))
+            notified = Counter(s.scalars(select(Notice.deadline_id).where(Notice.kind == "complaint_response.breach")))
+        return moved, stepped, notified
+
+    moved, stepped, notified = state()
+    assert len(moved) <= 17, "the helper's batch was not written"
+    assert moved == stepped == set(notified) and set(notified.values()) <= {2}
+    assert tick_at(app, START + timedelta(hours=50))["deadlines"] == 20 - len(moved)
+    moved, stepped, notified = state()
+    assert len(moved) == 20 and moved == stepped == set(notified) and set(notified.values()) == {2}
