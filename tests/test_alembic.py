@@ -207,25 +207,32 @@ def before_0013(conn):
     run(conn, "INSERT INTO deadlines (id, organization_id, subject_type, subject_id, kind, reference, path, "
               "starts_at, due_at, position, next_rung_at, created_at) VALUES (1, 1, 'complaint', 1, "
               f"'complaint_response', 'RC-000001', '/complaints/1', {T}, '2026-01-03 00:00:00', 5, NULL, {T})")
-    late = "'2026-01-03 02:00:00'"
-    for position, rung, at, outcome, sent in (
-            (0, "intake", T, "fired", 2), (1, "unassigned", "'2026-01-01 04:00:00'", "skipped", 0),
-            (2, "reminder", "'2026-01-02 00:00:00'", "skipped", 0),
-            (3, "warning", "'2026-01-02 16:00:00'", "skipped", 0), (4, "breach", "'2026-01-03 00:00:00'", "fired", 3)):
+    late, later = "'2026-01-03 02:00:00'", "'2026-01-07 01:00:00'"
+    for position, rung, at, handled, outcome, sent in (
+            (0, "intake", T, T, "fired", 2), (1, "unassigned", "'2026-01-01 04:00:00'", late, "skipped", 0),
+            (2, "reminder", "'2026-01-02 00:00:00'", late, "skipped", 0),
+            (3, "warning", "'2026-01-02 16:00:00'", late, "skipped", 0),
+            (4, "breach", "'2026-01-03 00:00:00'", late, "fired", 3),
+            # A second outage: two overdue repeats skipped, the third fired.
+            (5, "overdue", "'2026-01-04 00:00:00'", later, "skipped", 0),
+            (6, "overdue", "'2026-01-05 00:00:00'", later, "skipped", 0),
+            (7, "overdue", "'2026-01-06 00:00:00'", later, "fired", 1)):
         run(conn, "INSERT INTO escalation_steps (deadline_id, position, rung, scheduled_at, handled_at, outcome, "
-                  f"notices) VALUES (1, :position, :rung, {at}, {T if position == 0 else late}, :outcome, :sent)",
+                  f"notices) VALUES (1, :position, :rung, {at}, {handled}, :outcome, :sent)",
             position=position, rung=rung, outcome=outcome, sent=sent)
 
 
 def after_0013(conn):
     rows = run(conn, "SELECT position, rung, notices, skipped FROM escalation_steps "
                      "WHERE deadline_id = 1 ORDER BY position").all()
-    assert [(r.position, r.rung, r.notices) for r in rows] == [(0, "intake", 2), (4, "breach", 3)]
+    assert [(r.position, r.rung, r.notices) for r in rows] == [(0, "intake", 2), (4, "breach", 3), (7, "overdue", 1)]
     skipped = [json.loads(r.skipped) if isinstance(r.skipped, str) else r.skipped for r in rows]
     assert skipped == [None, [
         {"position": 1, "rung": "unassigned", "scheduled_at": "2026-01-01T04:00:00Z"},
         {"position": 2, "rung": "reminder", "scheduled_at": "2026-01-02T00:00:00Z"},
-        {"position": 3, "rung": "warning", "scheduled_at": "2026-01-02T16:00:00Z"}]]
+        {"position": 3, "rung": "warning", "scheduled_at": "2026-01-02T16:00:00Z"}], [
+        {"position": 5, "rung": "overdue", "scheduled_at": "2026-01-04T00:00:00Z"},
+        {"position": 6, "rung": "overdue", "scheduled_at": "2026-01-05T00:00:00Z"}]]
     assert "outcome" not in columns(conn, "escalation_steps")
 
 
@@ -310,9 +317,22 @@ def test_0013_downgrade_writes_the_skipped_rows_back(empty_url):
                   f"VALUES (1, 'Agency', 'agency', 'UTC', 48, {T})")
         before_0013(conn)
         rows = [tuple(r) for r in conn.execute(query)]
-    assert len(rows) == 5
+    assert len(rows) == 8
     upgrade(empty_url, "0013")
     downgrade(empty_url, "0012")
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(query)] == rows
     engine.dispose()
+
+
+def test_0013_refuses_a_skipped_row_with_no_fired_row_after_it(empty_url):
+    upgrade(empty_url, "0012")
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:
+        run(conn, "INSERT INTO organizations (id, name, kind, timezone, response_target_hours, created_at) "
+                  f"VALUES (1, 'Agency', 'agency', 'UTC', 48, {T})")
+        before_0013(conn)
+        run(conn, "DELETE FROM escalation_steps WHERE position = 7")
+    engine.dispose()
+    with pytest.raises(RuntimeError, match=r"skipped rows with no fired row after them, deadlines \[1\]"):
+        upgrade(empty_url, "0013")

@@ -47,24 +47,32 @@ def upgrade() -> None:
     bind = op.get_bind()
     with op.batch_alter_table('escalation_steps', schema=None) as batch_op:
         batch_op.add_column(sa.Column('skipped', sa.JSON(none_as_null=True), nullable=True))
-    rows = bind.execute(sa.select(steps.c.id, steps.c.deadline_id, steps.c.position, steps.c.rung,
-                                  steps.c.scheduled_at, steps.c.outcome)
+    # Only the skipped rows are read (few: outages and reschedules), each with the
+    # position of the fired row that followed it, found by the (deadline, position) key.
+    fired = steps.alias('fired')
+    following = (sa.select(sa.func.min(fired.c.position))
+                 .where(fired.c.deadline_id == steps.c.deadline_id, fired.c.outcome == 'fired',
+                        fired.c.position > steps.c.position)
+                 .scalar_subquery())
+    rows = bind.execute(sa.select(steps.c.deadline_id, steps.c.position, steps.c.rung, steps.c.scheduled_at,
+                                  following.label('fired_position'))
+                        .where(steps.c.outcome == 'skipped')
                         .order_by(steps.c.deadline_id, steps.c.position)).all()
-    # Walking each deadline's rows in order, skipped entries belong to the next fired row.
-    waiting: dict[int, list[dict]] = defaultdict(list)
-    updates = []
-    for row in rows:
-        if row.outcome == 'skipped':
-            waiting[row.deadline_id].append({'position': row.position, 'rung': row.rung,
-                                             'scheduled_at': _iso(row.scheduled_at)})
-        elif waiting.get(row.deadline_id):
-            updates.append({'step_id': row.id, 'new_skipped': waiting.pop(row.deadline_id)})
-    if any(waiting.values()):
+    orphans = sorted({row.deadline_id for row in rows if row.fired_position is None})
+    if orphans:
         raise RuntimeError(f"escalation_steps: skipped rows with no fired row after them, deadlines "
-                           f"{sorted(d for d, w in waiting.items() if w)[:10]}; fix them before upgrading")
-    if updates:
-        bind.execute(steps.update().where(steps.c.id == sa.bindparam('step_id'))
-                     .values(skipped=sa.bindparam('new_skipped')), updates)
+                           f"{orphans[:10]}; fix them before upgrading")
+    skipped: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for row in rows:
+        skipped[(row.deadline_id, row.fired_position)].append(
+            {'position': row.position, 'rung': row.rung, 'scheduled_at': _iso(row.scheduled_at)})
+    if skipped:
+        bind.execute(steps.update()
+                     .where(steps.c.deadline_id == sa.bindparam('at_deadline'),
+                            steps.c.position == sa.bindparam('at_position'))
+                     .values(skipped=sa.bindparam('entries')),
+                     [{'at_deadline': deadline_id, 'at_position': position, 'entries': entries}
+                      for (deadline_id, position), entries in skipped.items()])
         bind.execute(steps.delete().where(steps.c.outcome == 'skipped'))
     with op.batch_alter_table('escalation_steps', schema=None) as batch_op:
         batch_op.drop_column('outcome')
@@ -72,9 +80,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    # Every row left is a fired rung: the default fills them (PostgreSQL without a rewrite).
     with op.batch_alter_table('escalation_steps', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('outcome', sa.String(length=16), nullable=True))
-    bind.execute(steps.update().values(outcome='fired'))
+        batch_op.add_column(sa.Column('outcome', sa.String(length=16), nullable=False, server_default='fired'))
     rows = bind.execute(sa.select(steps.c.deadline_id, steps.c.handled_at, steps.c.skipped)
                         .where(steps.c.skipped.is_not(None))).all()
     restored = [{'deadline_id': row.deadline_id, 'position': entry['position'], 'rung': entry['rung'],
@@ -84,5 +92,5 @@ def downgrade() -> None:
     if restored:
         bind.execute(steps.insert(), restored)
     with op.batch_alter_table('escalation_steps', schema=None) as batch_op:
-        batch_op.alter_column('outcome', existing_type=sa.String(length=16), nullable=False)
+        batch_op.alter_column('outcome', existing_type=sa.String(length=16), server_default=None)
         batch_op.drop_column('skipped')
