@@ -251,6 +251,7 @@ STEPS = {
     "0011": (None, None),  # new tables only (detained-worker alerts)
     "0012": (None, None),  # new tables only (holidays, immigration protections)
     "0013": (before_0013, after_0013),
+    "0014": (None, None),  # an index only (deadlines in due order per kind)
 }
 
 

@@ -64,6 +64,9 @@ class Deadline(Base):
             postgresql_where=text("stopped_at IS NULL AND next_rung_at IS NOT NULL"),
             sqlite_where=text("stopped_at IS NULL AND next_rung_at IS NOT NULL"),
         ),
+        # Lists walk one kind of clock in due order and stop at the end of the page,
+        # instead of sorting every clock of the kind for each page.
+        Index("ix_deadlines_due_order", "subject_type", "kind", "due_at", "subject_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

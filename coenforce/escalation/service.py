@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, column, insert, or_, select, table, text, update
+from sqlalchemy import Engine, bindparam, column, insert, or_, select, table, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,19 +107,18 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
                   reference: str, path: str, starts_at: datetime, due_at: datetime) -> Deadline:
     """Start a clock; rungs already due (the intake notice) fire in this transaction."""
     now = clock.now()
-    ladder = ladder_for(kind)
+    # The rungs already due are planned before the row is written, so it goes in
+    # at its next position: nobody else can see it yet, so there is nothing to
+    # compare-and-set.
+    step = ladder_for(kind).step(0, starts_at, due_at, now)
     deadline = Deadline(
         organization_id=organization_id, subject_type=subject_type, subject_id=subject_id, kind=kind,
-        reference=reference, path=path, starts_at=starts_at, due_at=due_at, position=0,
-        next_rung_at=ladder.time_of(0, starts_at, due_at), created_at=now,
+        reference=reference, path=path, starts_at=starts_at, due_at=due_at, position=step.next_position,
+        next_rung_at=step.next_at, created_at=now,
     )
     session.add(deadline)
     session.flush()
-    if deadline.next_rung_at is not None and deadline.next_rung_at <= now:
-        for _moved, step in _advance_batch(session, [deadline], now, Counter()):
-            # The update wrote these: record them as loaded, not as changes to flush again.
-            set_committed_value(deadline, "position", step.next_position)
-            set_committed_value(deadline, "next_rung_at", step.next_at)
+    _act(session, [(deadline, step)], now, Counter())
     return deadline
 
 
@@ -244,6 +243,13 @@ def _advance_batch(session: Session, deadlines: list[DueDeadline], now: datetime
     # A deadline not won was advanced (or stopped) by another tick first; the
     # winner of the update sends its notices.
     moved = [(d, step) for d, step in planned if d.id in won]
+    _act(session, moved, now, counts)
+    return moved
+
+
+def _act(session: Session, moved: list[tuple[DueDeadline, Step]], now: datetime, counts: Counter) -> None:
+    """Notify for the steps of deadlines this process moved (one recipients call
+    per kind, one insert of notices) and record the steps."""
     fires = [(d, step.fire) for d, step in moved if step.fire is not None]
     sent = _notify(session, fires)
     steps: list[dict] = []
@@ -256,7 +262,6 @@ def _advance_batch(session: Session, deadlines: list[DueDeadline], now: datetime
         counts["notices"] += sent[deadline.id]
         steps.append(_step_record(deadline, step, sent[deadline.id]))
     _record_steps(session, steps, now)
-    return moved
 
 
 # PostgreSQL: every step of a batch in one statement of constant text (see _ADVANCE_MANY).
@@ -304,14 +309,18 @@ def _compare_and_set(session: Session, planned: list[tuple[DueDeadline, Step]]) 
     # one short statement per row costs microseconds.
     won = set()
     for deadline, step in planned:
-        result = session.execute(
-            update(_deadlines)
-            .where(_deadlines.c.id == deadline.id, _deadlines.c.position == deadline.position,
-                   _deadlines.c.stopped_at.is_(None))
-            .values(position=step.next_position, next_rung_at=step.next_at))
+        result = session.execute(_ADVANCE_ONE, {"deadline_id": deadline.id, "old_position": deadline.position,
+                                                "next_position": step.next_position, "next_at": step.next_at})
         if result.rowcount == 1:
             won.add(deadline.id)
     return won
+
+
+# SQLite's compare-and-set of one deadline, built once.
+_ADVANCE_ONE = (update(_deadlines)
+                .where(_deadlines.c.id == bindparam("deadline_id"), _deadlines.c.position == bindparam("old_position"),
+                       _deadlines.c.stopped_at.is_(None))
+                .values(position=bindparam("next_position"), next_rung_at=bindparam("next_at")))
 
 
 def _notify(session: Session, fires: list[tuple[DueDeadline, Entry]]) -> Counter:

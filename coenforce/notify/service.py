@@ -9,11 +9,11 @@ import json
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import and_, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import and_, bindparam, text, update
 from sqlalchemy.orm import Session
 
 from coenforce import clock
+from coenforce.db import UTCDateTime
 from coenforce.notify.models import Notice, NoticeStatus
 from coenforce.partners.models import User
 
@@ -58,17 +58,12 @@ def enqueue_many(session: Session, rows: list[dict]) -> set[str]:
     now = clock.now()
     # The unique dedupe key makes a second tick, or a second process, a no-op;
     # RETURNING says which rows went in (rowcount is not reliable here on psycopg).
-    if session.get_bind().dialect.name == "postgresql":
-        inserted = set(session.execute(_INSERT_MANY, {"rows": json.dumps(rows), "status": NoticeStatus.PENDING.value,
-                                                      "now": now}).scalars())
-        if inserted:
-            wake_dispatcher(session)
-        return inserted
-    table = Notice.__table__
-    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key)
-    full = [dict(row, status=NoticeStatus.PENDING.value, attempts=0, next_attempt_at=now, created_at=now)
-            for row in rows]
-    return set(session.execute(stmt, full).scalars())
+    postgres = session.get_bind().dialect.name == "postgresql"
+    inserted = set(session.execute(_INSERT_MANY if postgres else _INSERT_MANY_SQLITE, {
+        "rows": json.dumps(rows), "status": NoticeStatus.PENDING.value, "now": now}).scalars())
+    if inserted and postgres:
+        wake_dispatcher(session)
+    return inserted
 
 
 def enqueue_to_each(session: Session, messages: list[dict]) -> list[int]:
@@ -114,6 +109,21 @@ _INSERT_MANY = text("""
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING dedupe_key
 """)
+
+
+# SQLite: _INSERT_MANY with SQLite's JSON functions (json_each yields the rows;
+# WHERE true tells its parser that ON CONFLICT belongs to the INSERT).
+_INSERT_MANY_SQLITE = text("""
+    INSERT INTO notices (organization_id, deadline_id, subject_type, subject_id, kind, recipient_id, dedupe_key,
+                         context, status, attempts, next_attempt_at, created_at)
+    SELECT json_extract(value, '$.organization_id'), json_extract(value, '$.deadline_id'),
+           json_extract(value, '$.subject_type'), json_extract(value, '$.subject_id'), json_extract(value, '$.kind'),
+           json_extract(value, '$.recipient_id'), json_extract(value, '$.dedupe_key'),
+           json_extract(value, '$.context'), :status, 0, :now, :now
+    FROM json_each(:rows) WHERE true
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING dedupe_key
+""").bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 # PostgreSQL: enqueue_to_each in one statement (as _INSERT_MANY); a message's
