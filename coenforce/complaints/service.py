@@ -418,20 +418,17 @@ RECIPIENT_GROUPS = frozenset({"supervisors", "agency_admins", "assignee", "assig
                               "partner_liaisons", "partnership_contacts"})
 
 
-# Built once: every complaint-clock notice's recipients are found with them.
-_CASES = select(Complaint.id, Complaint.agency_id, Complaint.assignee_id).where(
+# Built once: every complaint-clock notice's recipients are found with it (the
+# partners a case is shared with come in its row, as in lists).
+_CASES = select(Complaint.id, Complaint.agency_id, Complaint.assignee_id, _SHARES.label("shares")).where(
     Complaint.id.in_(bindparam("ids", expanding=True)))
-_SHARES_OF = select(ComplaintShare.complaint_id, ComplaintShare.partner_id).where(
-    ComplaintShare.complaint_id.in_(bindparam("ids", expanding=True)))
 
 
 def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
     """The user ids each complaint-clock rung tells, for many rungs with four queries in all."""
-    ids = {"ids": list({deadline.subject_id for deadline, _rung in items})}
-    cases = {row.id: row for row in session.execute(_CASES, ids)}
-    shares: dict[int, list[int]] = defaultdict(list)
-    for row in session.execute(_SHARES_OF, ids):
-        shares[row.complaint_id].append(row.partner_id)
+    cases = {row.id: row for row in session.execute(
+        _CASES, {"ids": list({deadline.subject_id for deadline, _rung in items})})}
+    shares = {case.id: [int(partner) for partner in _split(case.shares)] for case in cases.values()}
     people = reachable(session, {case.agency_id for case in cases.values()},
                        {p for partner_ids in shares.values() for p in partner_ids}, liaisons=True,
                        people={case.assignee_id for case in cases.values() if case.assignee_id})
