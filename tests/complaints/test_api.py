@@ -151,6 +151,32 @@ def test_other_tenants_records_are_404(world, api, make_complaint):
     assert caller.get("/complaints/999999").status_code == 404
 
 
+def test_each_caller_lists_its_own_scope_with_the_same_statements(world, api, make_complaint):
+    # A shape of list is built once and reused with each caller's values: callers of
+    # two agencies and a partner, one after the other, each get only their own.
+    ours = make_complaint(world.investigator, shared_with=[world.partner.id])
+    theirs = make_complaint(world.other_investigator, shared_with=[world.other_partner.id])
+    for _round in range(2):
+        for user, expected in ((world.investigator, [ours.id]), (world.other_investigator, [theirs.id]),
+                               (world.liaison, [ours.id]), (world.other_liaison, [theirs.id])):
+            body = api(user).get("/complaints?state=running").get_json()
+            assert ([c["id"] for c in body["items"]], body["total"]) == (expected, 1)
+
+
+def test_a_list_statement_run_without_its_scope_fails_instead_of_showing_everything(world, session,
+                                                                                   make_complaint):
+    from sqlalchemy.exc import ArgumentError, StatementError
+
+    from coenforce.complaints import service
+    from coenforce.complaints.schemas import ComplaintFilter
+
+    make_complaint(world.investigator)
+    scope, names, params = service._filters(world.investigator, ComplaintFilter())
+    assert params == {"scope_org": world.agency.id}
+    with pytest.raises((StatementError, ArgumentError), match="scope_org"):
+        session.execute(service._count_statement(scope, names), {})
+
+
 def test_partner_sees_only_what_it_filed_or_was_shared(world, api, make_complaint):
     shared = make_complaint(world.investigator, shared_with=[world.partner.id])
     make_complaint(world.investigator)  # not shared
