@@ -16,6 +16,7 @@ from sqlalchemy import Integer, Select, String, and_, bindparam, cast, func, or_
 from sqlalchemy.sql import ColumnElement
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import audit, clock, escalation
@@ -426,9 +427,13 @@ _CASES = select(Complaint.id, Complaint.agency_id, Complaint.assignee_id, _SHARE
 
 def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
     """The user ids each complaint-clock rung tells, for many rungs with four queries in all."""
-    cases = {row.id: row for row in session.execute(
-        _CASES, {"ids": list({deadline.subject_id for deadline, _rung in items})})}
-    shares = {case.id: [int(partner) for partner in _split(case.shares)] for case in cases.values()}
+    ids = {deadline.subject_id for deadline, _rung in items}
+    # A complaint filed in this transaction (its intake rung) is in the session
+    # already, with its shares: only the others are read.
+    held = [c for c in (session.identity_map.get(identity_key(Complaint, i)) for i in ids) if c is not None]
+    read = session.execute(_CASES, {"ids": list(ids - {c.id for c in held})}).all() if len(held) < len(ids) else []
+    cases = {case.id: case for case in [*held, *read]}
+    shares = {c.id: c.shared_with for c in held} | {r.id: [int(p) for p in _split(r.shares)] for r in read}
     people = reachable(session, {case.agency_id for case in cases.values()},
                        {p for partner_ids in shares.values() for p in partner_ids}, liaisons=True,
                        people={case.assignee_id for case in cases.values() if case.assignee_id})

@@ -19,6 +19,7 @@ from coenforce.escalation.models import Deadline, EscalationStep
 from coenforce.notify.models import Notice
 from coenforce.partners.models import User
 
+from config import COMPLAINT_RESPONSE_LADDER, Config
 from tests.conftest import BACKEND, START, db_read, db_write
 
 
@@ -71,6 +72,19 @@ def test_intake_notifies_supervisors_at_once(world, make_complaint, session):
     """The intake rung fires in the same transaction as the complaint."""
     make_complaint(world.investigator)
     assert recipients("complaint_response.intake") == [world.supervisor.email]
+
+
+@pytest.mark.app_config(ESCALATION_LADDERS={
+    "complaint_response": [{"name": "intake", "at": "start", "to": ["supervisors", "partner_liaisons"]},
+                           *COMPLAINT_RESPONSE_LADDER[1:]],
+    **{kind: ladder for kind, ladder in Config.ESCALATION_LADDERS.items() if kind != "complaint_response"}})
+def test_intake_reaches_the_partners_a_new_complaint_is_shared_with(world, make_complaint, session):
+    # The new complaint is read from the session that filed it, shares included.
+    make_complaint(world.investigator, shared_with=[world.partner.id])
+    assert recipients("complaint_response.intake") == sorted([world.supervisor.email, world.liaison.email])
+    make_complaint(world.other_investigator)
+    assert recipients("complaint_response.intake") == sorted(
+        [world.supervisor.email, world.liaison.email, world.other_supervisor.email])
 
 
 def test_each_rung_at_its_time_and_not_a_minute_before(app, world, make_complaint, session, frozen):
