@@ -59,11 +59,8 @@ def enqueue_many(session: Session, rows: list[dict]) -> set[str]:
     # The unique dedupe key makes a second tick, or a second process, a no-op;
     # RETURNING says which rows went in (rowcount is not reliable here on psycopg).
     postgres = session.get_bind().dialect.name == "postgresql"
-    inserted = set(session.execute(_INSERT_MANY if postgres else _INSERT_MANY_SQLITE, {
+    return set(session.execute(_INSERT_MANY if postgres else _INSERT_MANY_SQLITE, {
         "rows": json.dumps(rows), "status": NoticeStatus.PENDING.value, "now": now}).scalars())
-    if inserted and postgres:
-        wake_dispatcher(session)
-    return inserted
 
 
 def enqueue_to_each(session: Session, messages: list[dict]) -> list[int]:
@@ -83,8 +80,6 @@ def enqueue_to_each(session: Session, messages: list[dict]) -> list[int]:
         # the counts come back per message: a tenth of the rows to encode and read.
         counted = dict(session.execute(_INSERT_TO_EACH, {
             "rows": json.dumps(messages), "status": NoticeStatus.PENDING.value, "now": clock.now()}).all())
-        if counted:
-            wake_dispatcher(session)
         return [counted.get(message["dedupe_prefix"], 0) for message in messages]
     rows = [dict(message, recipient_id=user_id, dedupe_key=f"{message['dedupe_prefix']}{user_id}")
             for message in messages for user_id in message["recipient_ids"]]
@@ -97,17 +92,22 @@ def enqueue_to_each(session: Session, messages: list[dict]) -> list[int]:
 
 # PostgreSQL: one statement whose text is the same for any number of notices,
 # so the server parses it once per connection, with the rows as one JSON
-# document (encoded and decoded in C rather than value by value).
+# document (encoded and decoded in C rather than value by value). When any row
+# goes in, the same statement wakes the dispatchers (see _WAKE_DISPATCHER): no
+# round trip of its own.
 _INSERT_MANY = text("""
-    INSERT INTO notices (organization_id, deadline_id, subject_type, subject_id, kind, recipient_id, dedupe_key,
-                         context, status, attempts, next_attempt_at, created_at)
-    SELECT v.organization_id, v.deadline_id, v.subject_type, v.subject_id, v.kind, v.recipient_id, v.dedupe_key,
-           v.context, :status, 0, :now, :now
-    FROM json_to_recordset(CAST(:rows AS json))
-         AS v(organization_id integer, deadline_id integer, subject_type text, subject_id integer, kind text,
-              recipient_id integer, dedupe_key text, context json)
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING dedupe_key
+    WITH inserted AS (
+        INSERT INTO notices (organization_id, deadline_id, subject_type, subject_id, kind, recipient_id,
+                             dedupe_key, context, status, attempts, next_attempt_at, created_at)
+        SELECT v.organization_id, v.deadline_id, v.subject_type, v.subject_id, v.kind, v.recipient_id,
+               v.dedupe_key, v.context, :status, 0, :now, :now
+        FROM json_to_recordset(CAST(:rows AS json))
+             AS v(organization_id integer, deadline_id integer, subject_type text, subject_id integer, kind text,
+                  recipient_id integer, dedupe_key text, context json)
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING dedupe_key
+    ), woken AS MATERIALIZED (SELECT pg_notify('coenforce_notices', '') FROM inserted LIMIT 1)
+    SELECT dedupe_key FROM inserted, woken
 """)
 
 
@@ -126,8 +126,9 @@ _INSERT_MANY_SQLITE = text("""
 """).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
-# PostgreSQL: enqueue_to_each in one statement (as _INSERT_MANY); a message's
-# count is read back by the prefix of its keys, the key less the recipient's id.
+# PostgreSQL: enqueue_to_each in one statement (as _INSERT_MANY, waking the
+# dispatchers too); a message's count is read back by the prefix of its keys,
+# the key less the recipient's id.
 _INSERT_TO_EACH = text("""
     WITH inserted AS (
         INSERT INTO notices (organization_id, deadline_id, subject_type, subject_id, kind, recipient_id,
@@ -140,8 +141,8 @@ _INSERT_TO_EACH = text("""
         CROSS JOIN LATERAL json_array_elements_text(v.recipient_ids) AS r(id)
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING dedupe_key, recipient_id
-    )
-    SELECT left(dedupe_key, -length(CAST(recipient_id AS text))), count(*) FROM inserted GROUP BY 1
+    ), woken AS MATERIALIZED (SELECT pg_notify('coenforce_notices', '') FROM inserted LIMIT 1)
+    SELECT left(dedupe_key, -length(CAST(recipient_id AS text))), count(*) FROM inserted, woken GROUP BY 1
 """)
 
 

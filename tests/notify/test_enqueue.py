@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from coenforce import notify
+from coenforce.db import db
 from coenforce.notify.models import Notice
+from tests.conftest import BACKEND
 
 
 def message(world, prefix: str, people: list, rung: str = "breach") -> dict:
@@ -39,3 +41,33 @@ def test_keys_that_exist_already_are_skipped_and_not_counted(session, world):
 def test_a_kind_without_wording_is_refused(session, world):
     with pytest.raises(KeyError, match="complaint_response.nope"):
         notify.enqueue_to_each(session, [message(world, "test:1:to:", [world.supervisor], rung="nope")])
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")
+def test_queuing_wakes_listening_dispatchers_at_commit_when_a_notice_goes_in(app, session, world):
+    # The insert itself sends the NOTIFY (no statement of its own): at commit, and
+    # only when some notice went in.
+    import psycopg
+
+    from coenforce.notify.dispatcher import CHANNEL
+
+    url = db.engine_for(app).url.set(drivername="postgresql", query={})
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+
+        def woken() -> int:
+            return len(list(listener.notifies(timeout=0.5, stop_after=1)))
+
+        first = message(world, "test:1:to:", [world.supervisor])
+        assert notify.enqueue_to_each(session, [first]) == [1]
+        assert woken() == 0  # not before commit
+        session.commit()
+        assert woken() == 1
+        assert notify.enqueue_to_each(session, [first]) == [0]
+        session.commit()
+        assert woken() == 0  # nothing went in
+        single = dict(first, recipient_id=world.admin.id, dedupe_key=f"test:1:to:{world.admin.id}")
+        del single["recipient_ids"], single["dedupe_prefix"]
+        assert notify.enqueue_many(session, [single]) == {single["dedupe_key"]}
+        session.commit()
+        assert woken() == 1
