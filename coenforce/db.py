@@ -64,9 +64,11 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`, with the SQLite settings the design asks for."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # Connections are pooled (SQLAlchemy's default for a file): opening one and
-        # setting its PRAGMAs costs more than a small query.
-        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        # Connections are pooled: opening one and setting its PRAGMAs costs more
+        # than a small query. Beyond the five kept, a burst opens more rather than
+        # waiting for one (SQLite has no server to protect).
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, pool_size=5,
+                               max_overflow=-1)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record):
