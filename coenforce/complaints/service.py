@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, String, and_, bindparam, cast, func, or_, select
-from sqlalchemy.sql import ColumnElement
 from pydantic import TypeAdapter
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql import ColumnElement
 
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import (
