@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, TypeAdapter, create_model
 
 from coenforce import schemas
-from coenforce.db import db
+from coenforce.db import READ_METHODS, db
 from coenforce.errors import api_error
 from coenforce.security import policy
 from coenforce.security.tokens import user_for_token
@@ -95,13 +95,27 @@ def _validation_error(exc: ValidationError):
 def _caller():
     """The user of `Authorization: Bearer <token>`, or ApiAbort(401)."""
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
+    user = _token_user(token.strip()) if scheme.lower() == "bearer" and token else None
     if user is None:
         abort = ApiAbort(401, _("A valid API token is required."))
         abort.response[0].headers["WWW-Authenticate"] = "Bearer"
         raise abort
     g.api_user = user  # the caller's language words the errors
     return user
+
+
+def _token_user(token: str):
+    """The token's user, in the request's session. On SQLite a request that
+    writes holds the one write lock from its first statement: the token is read
+    in a read transaction of its own first, so the lock is taken by the writes."""
+    if request.method in READ_METHODS or db.engine_for(current_app).dialect.name != "sqlite":
+        return user_for_token(db.session, token)
+    reader = db.new_session(sqlite_begin="DEFERRED")
+    try:
+        user = user_for_token(reader, token)
+    finally:
+        reader.close()
+    return db.session.merge(user, load=False) if user is not None else None
 
 
 def _body(model: type[BaseModel]):

@@ -66,3 +66,27 @@ def test_a_read_that_writes_and_loses_its_lock_upgrade_runs_again(app, client, t
     finally:
         session.close()
     assert views == 1
+
+
+def test_a_write_request_reads_its_token_before_taking_the_write_lock(app, client, token):
+    # The one write lock is held from BEGIN IMMEDIATE to COMMIT; the caller's token is
+    # read in a read transaction before it, so writers hold the lock for their writes.
+    statements = []
+
+    def seen(conn, cursor, statement, *_):
+        statements.append(statement.lstrip().split()[0].upper() + (
+            " IMMEDIATE" if statement.startswith("BEGIN IMMEDIATE") else
+            " DEFERRED" if statement.startswith("BEGIN DEFERRED") else
+            " api_tokens" if "api_tokens" in statement else ""))
+
+    engine = db.engine_for(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = client.post("/api/v1/complaints", json=BODY, headers={"Authorization": f"Bearer {token}"})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 201
+    assert statements[:2] == ["BEGIN DEFERRED", "SELECT api_tokens"]
+    lock = statements.index("BEGIN IMMEDIATE")
+    assert lock > 1 and "SELECT api_tokens" not in statements[lock:]
+    assert statements.count("BEGIN IMMEDIATE") == 1
