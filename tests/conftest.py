@@ -13,7 +13,7 @@ import pyotp
 import pytest
 from flask import current_app
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 os.environ.setdefault("COENFORCE_ENV", "testing")
@@ -176,6 +176,16 @@ def db_read():
         yield s
     finally:
         s.close()
+
+
+def outbox(app) -> list:
+    """Every notice as committed now, in order (a short session of its own)."""
+    from coenforce.notify.models import Notice
+    session = db.new_session(app, sqlite_begin="DEFERRED")
+    try:
+        return list(session.scalars(select(Notice).order_by(Notice.id)))
+    finally:
+        session.close()
 
 
 @contextmanager

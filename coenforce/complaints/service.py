@@ -175,6 +175,11 @@ def _split(joined: str | None) -> list[str]:
     return sorted(joined.split(",")) if joined else []
 
 
+def _partner_ids(joined: str | None) -> list[int]:
+    """The partner ids a list row or recipients row carries as one text, in order."""
+    return sorted(int(partner) for partner in joined.split(",")) if joined else []
+
+
 def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
     """List rows as ComplaintSummaryOut; one more query for the actions of all rows together."""
     actions = defaultdict(list)
@@ -186,7 +191,7 @@ def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
     columns = rows[0]._fields if rows else ()
     return _summaries.validate_python([{
         **dict(zip(columns, row)), "reference": reference_of(row.id), "retaliation_types": _split(row.types),
-        "shared_with": sorted(int(partner) for partner in _split(row.shares)), "actions": actions[row.id],
+        "shared_with": _partner_ids(row.shares), "actions": actions[row.id],
         "attorney_list": {"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
         "clock": clock_reading(row.starts_at, row.due_at, row.stopped_at, now),
     } for row in rows], from_attributes=True)
@@ -433,7 +438,7 @@ def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[lis
     held = [c for c in (session.identity_map.get(identity_key(Complaint, i)) for i in ids) if c is not None]
     read = session.execute(_CASES, {"ids": list(ids - {c.id for c in held})}).all() if len(held) < len(ids) else []
     cases = {case.id: case for case in [*held, *read]}
-    shares = {c.id: c.shared_with for c in held} | {r.id: [int(p) for p in _split(r.shares)] for r in read}
+    shares = {c.id: c.shared_with for c in held} | {r.id: _partner_ids(r.shares) for r in read}
     people = reachable(session, {case.agency_id for case in cases.values()},
                        {p for partner_ids in shares.values() for p in partner_ids}, liaisons=True,
                        people={case.assignee_id for case in cases.values() if case.assignee_id})

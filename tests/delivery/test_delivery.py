@@ -9,24 +9,16 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select
 
 from coenforce import clock
 from coenforce.db import db
 from coenforce.notify.dispatcher import dispatch
-from coenforce.notify.models import Notice, NoticeStatus
+from coenforce.notify.models import NoticeStatus
+from tests.conftest import outbox
 from tests.delivery.conftest import BODY
 from tests.delivery.processes import Browser, alive, flask, serve, start, stop, wait_for
 from tests.fake_sendgrid import HANG
 
-
-def outbox(app) -> list[Notice]:
-    """Every notice as committed now (a short session of its own)."""
-    session = db.new_session(app, sqlite_begin="DEFERRED")
-    try:
-        return list(session.scalars(select(Notice).order_by(Notice.id)))
-    finally:
-        session.close()
 
 
 def test_writes_answer_within_a_second_while_the_provider_hangs(env, fake, token, tmp_path):

@@ -8,21 +8,12 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
 
-from coenforce.db import db
 from coenforce.notify.dispatcher import Dispatcher, dispatch
-from coenforce.notify.models import Notice, NoticeStatus
-from tests.conftest import BACKEND
+from coenforce.notify.models import NoticeStatus
+from tests.conftest import BACKEND, outbox
 from tests.delivery.processes import wait_for
 
-
-def outbox(app) -> list[Notice]:
-    session = db.new_session(app, sqlite_begin="DEFERRED")
-    try:
-        return list(session.scalars(select(Notice).order_by(Notice.id)))
-    finally:
-        session.close()
 
 
 @pytest.fixture
