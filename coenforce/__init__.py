@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from coenforce import legal, protections
 
     apikit.register(app, apikit.bp)
+    app.session_interface = apikit.NoCookieSessionOnTheApi()
     # Each capability registers its pages, API, deadline kinds and notice wording;
     # the engine checks the configured ladders against them last.
     for module in (security, main, partners, notify, audit, complaints, thirdparty, detentions, legal, protections):

@@ -19,8 +19,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from pydantic import BaseModel, TypeAdapter, create_model
 
@@ -67,6 +69,17 @@ class Operation:
 class ApiAbort(Exception):
     def __init__(self, status: int, message: str, fields: dict | None = None):
         self.response = api_error(status, message, fields)
+
+
+class NoCookieSessionOnTheApi(SecureCookieSessionInterface):
+    """The JSON API knows its callers by bearer token only (and so asks for no
+    CSRF token): a session cookie sent with an API request is not even read, so
+    no signed-in browser session can act through the API."""
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith(PREFIX + "/"):
+            return None  # Flask gives the request a null session
+        return super().open_session(app, request)
 
 
 def blueprint(name: str) -> Blueprint:
@@ -131,7 +144,7 @@ def _next_link(page: schemas.Page) -> str | None:
     if page.next_key is None:
         return None
     args = {**request.args.to_dict(), "after": schemas.encode_cursor(page.next_key)}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
+    return f"{request.base_url}?{urlencode(args)}"
 
 
 def _page_model(item: type[BaseModel]) -> type[BaseModel]:

@@ -59,6 +59,17 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # SQLite hands back the stored text: parse it and attach UTC in one step
+        # (lists read several times per row; the general path takes three calls).
+        parse = datetime.fromisoformat
+
+        def process(value):
+            return None if value is None else parse(value).replace(tzinfo=timezone.utc)
+        return process
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with the SQLite settings the design asks for."""
@@ -110,7 +121,8 @@ class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)
-        app.extensions["coenforce.db"] = (engine, factory)
+        # A reader's engine (deferred BEGIN on SQLite) is made once: every GET uses it.
+        app.extensions["coenforce.db"] = (engine, factory, engine.execution_options(sqlite_begin="DEFERRED"))
         # Closed after every request, and at the end of other app contexts.
         app.teardown_request(self._close_session)
         app.teardown_appcontext(self._close_session)
@@ -124,9 +136,11 @@ class Database:
     def new_session(self, app: Flask | None = None, sqlite_begin: str = "IMMEDIATE") -> Session:
         """A new session not tied to the request (scheduler jobs, CLI, tests)."""
         app = app or current_app
-        engine, factory = app.extensions["coenforce.db"]
+        _engine, factory, reader = app.extensions["coenforce.db"]
+        if sqlite_begin == "DEFERRED":
+            return factory(bind=reader)
         if sqlite_begin != "IMMEDIATE":
-            return factory(bind=engine.execution_options(sqlite_begin=sqlite_begin))
+            raise ValueError(f"unknown SQLite begin mode {sqlite_begin!r}")
         return factory()
 
     @property

@@ -47,6 +47,10 @@ class EnumText(TypeDecorator):
     def process_result_value(self, value, dialect):
         return None if value is None else self.enum(value)
 
+    def result_processor(self, dialect, coltype):
+        # A dictionary lookup instead of calling the enum for every loaded value.
+        return {None: None, **{member.value: member for member in self.enum}}.__getitem__
+
 
 class SubjectType(LabeledEnum):
     """What a deadline, a notice or an audit entry is about (CONTRACT.md)."""
