@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from coenforce.complaints.models import Complaint
 from coenforce.db import db
 from coenforce.partners.models import User
 from coenforce.security.models import RecoveryCode
@@ -113,6 +114,22 @@ def test_agency_staff_need_a_second_factor(client, world):
     assert sign_in_password(client, world.investigator).headers["Location"].endswith("/login/code")
     assert not signed_in(client), "a password alone opens nothing"
     assert client.get("/api/v1/complaints").status_code == 401
+
+
+def test_a_signed_in_browser_session_opens_nothing_in_the_api(client, login, world):
+    """The API takes no CSRF token, so it must not take the session cookie either."""
+    login(world.investigator)
+    assert signed_in(client)
+    body = {"employer_name": "Cookie Farms", "retaliation_types": ["immigration_threat"],
+            "description": "Threatened to call immigration."}
+    refused = client.post("/api/v1/complaints", json=body)
+    assert refused.status_code == 401
+    assert refused.headers.get("WWW-Authenticate") == "Bearer"
+    assert "Set-Cookie" not in refused.headers, "an API response leaves the browser's session alone"
+    with db_read() as s:
+        assert s.scalar(select(Complaint).where(Complaint.employer_name == "Cookie Farms")) is None
+    assert client.get("/api/v1/complaints").status_code == 401
+    assert signed_in(client), "the browser session still works on the pages"
 
 
 def test_each_totp_code_works_once(app, client, world, frozen, session):
