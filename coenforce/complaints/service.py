@@ -189,12 +189,12 @@ def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
             actions[action["complaint_id"]].append(action)
     now = clock.now()
     columns = rows[0]._fields if rows else ()
-    return _summaries.validate_python([{
-        **dict(zip(columns, row)), "reference": reference_of(row.id), "retaliation_types": _split(row.types),
-        "shared_with": _partner_ids(row.shares), "actions": actions[row.id],
-        "attorney_list": {"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
-        "clock": clock_reading(row.starts_at, row.due_at, row.stopped_at, now),
-    } for row in rows], from_attributes=True)
+    return _summaries.validate_python([dict(
+        zip(columns, row), reference=reference_of(row.id), retaliation_types=_split(row.types),
+        shared_with=_partner_ids(row.shares), actions=actions.get(row.id, ()),
+        attorney_list={"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
+        clock=clock_reading(row.starts_at, row.due_at, row.stopped_at, now),
+    ) for row in rows], from_attributes=True)
 
 
 def list_complaints(session: Session, user: User, where: ComplaintFilter | None = None, *,
