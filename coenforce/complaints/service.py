@@ -20,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement
 
 from coenforce import audit, clock, escalation
+from coenforce.db import insert_loaded
 from coenforce.complaints.models import (
     RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, ShareEvent,
     reference_of,
@@ -275,27 +276,31 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
 
     now = clock.now()
     received_at = data.received_at or now
-    complaint = Complaint(
+    [complaint] = insert_loaded(session, Complaint, [dict(
         agency_id=agency.id, filed_by_org_id=user.organization_id, filed_by_user_id=user.id,
         employer_name=data.employer_name, employer_key=employer_key(data.employer_name),
         worksite_address=data.worksite_address, description=data.description,
         labor_dispute=data.labor_dispute, language=data.language, workers_affected=data.workers_affected,
         received_at=received_at, status=ComplaintStatus.OPEN, created_at=now,
-        retaliation=[ComplaintRetaliation(type=t) for t in data.retaliation_types],
-        shares=[ComplaintShare(partner_id=p, shared_at=now) for p in shared_with],
-        share_events=[ShareEvent(partner_id=p, shared=True, by_user_id=user.id, at=now) for p in shared_with],
-    )
-    session.add(complaint)
-    session.flush()
+    )])
+    retaliation = insert_loaded(session, ComplaintRetaliation, [
+        dict(complaint_id=complaint.id, type=t) for t in sorted(data.retaliation_types)])
+    shares = insert_loaded(session, ComplaintShare, [
+        dict(complaint_id=complaint.id, partner_id=p, shared_at=now) for p in shared_with])
+    share_events = insert_loaded(session, ShareEvent, [
+        dict(complaint_id=complaint.id, partner_id=p, shared=True, by_user_id=user.id, at=now) for p in shared_with])
+    # Everything a new complaint has is known here (it has no actions or damages
+    # yet): say so, rather than have the intake notice's recipients or the
+    # response query for it.
+    for name, value in (("retaliation", retaliation), ("shares", shares), ("share_events", share_events),
+                        ("actions", []), ("damage_items", [])):
+        set_committed_value(complaint, name, value)
     deadline = escalation.open_deadline(
         session, kind=RESPONSE_CLOCK, subject_type=SubjectType.COMPLAINT, subject_id=complaint.id,
         organization_id=agency.id, reference=complaint.reference, path=f"/complaints/{complaint.id}",
         starts_at=received_at, due_at=received_at + timedelta(hours=agency.response_target_hours),
     )
-    # A new complaint's clock is the one just opened and it has no actions or
-    # damages yet: say so, rather than have the response query for them.
-    for name, value in (("deadline", deadline), ("actions", []), ("damage_items", [])):
-        set_committed_value(complaint, name, value)
+    set_committed_value(complaint, "deadline", deadline)
     # A retaliation complaint is evidence against its employer in the strategic queue.
     strategic_queue.note_complaint(session, agency.id, complaint.employer_key, complaint.employer_name,
                                    complaint.workers_affected, received_at)

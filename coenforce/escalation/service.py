@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from config import ConfigError
 from coenforce import clock, notify
-from coenforce.db import db
+from coenforce.db import db, insert_loaded
 from coenforce.escalation import calendar
 from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, Step, parse_ladder
 from coenforce.escalation.models import Deadline, EscalationStep, Holiday
@@ -111,13 +111,11 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
     # at its next position: nobody else can see it yet, so there is nothing to
     # compare-and-set.
     step = ladder_for(kind).step(0, starts_at, due_at, now)
-    deadline = Deadline(
+    [deadline] = insert_loaded(session, Deadline, [dict(
         organization_id=organization_id, subject_type=subject_type, subject_id=subject_id, kind=kind,
-        reference=reference, path=path, starts_at=starts_at, due_at=due_at, position=step.next_position,
-        next_rung_at=step.next_at, created_at=now,
-    )
-    session.add(deadline)
-    session.flush()
+        reference=reference, path=path, starts_at=starts_at, due_at=due_at, stopped_at=None,
+        position=step.next_position, next_rung_at=step.next_at, created_at=now,
+    )])
     _act(session, [(deadline, step)], now, Counter())
     return deadline
 

@@ -3,9 +3,10 @@ from datetime import timedelta
 
 import pytest
 from jsonschema import Draft202012Validator
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from coenforce.complaints.models import Complaint
+from coenforce.db import db
 from coenforce.escalation.models import Deadline
 from coenforce.notify.models import Notice
 from coenforce.openapi import document
@@ -49,6 +50,33 @@ def test_file_a_complaint_and_read_its_clock(world, api):
     assert_documented(shown, "/complaints/{id}", "get")
     assert shown.get_json()["retaliation_types"] == ["immigration_threat", "termination"]
     assert shown.get_json()["actions"] == []
+
+
+@pytest.mark.parametrize("filer", ["investigator", "liaison"])
+def test_the_filing_answer_is_what_reading_the_complaint_gives(app, world, api, filer):
+    # Filing writes its rows and builds its answer without reading them back: the
+    # answer must still be exactly what the database then holds.
+    caller = api(getattr(world, filer))
+    body = {**VALID, "retaliation_types": ["termination", "immigration_threat"],
+            **({"shared_with": [world.partner.id]} if filer == "investigator" else {})}
+    read = []
+
+    def seen(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):
+            read.append(statement)
+    engine = db.engine_for(app)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        created = caller.post("/complaints", json=body)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert created.status_code == 201, created.get_json()
+    new_rows = ("FROM complaints", "FROM complaint_retaliation_types", "FROM complaint_shares", "FROM deadlines")
+    assert not [s for s in read if any(table in s for table in new_rows)], read
+    shown = caller.get(f"/complaints/{created.get_json()['id']}")
+    assert created.get_json() == shown.get_json()
+    assert shown.get_json()["shared_with"] == [world.partner.id]
+    assert shown.get_json()["retaliation_types"] == ["immigration_threat", "termination"]
 
 
 def test_actions_stop_the_clock_only_when_qualifying(world, api, frozen):
