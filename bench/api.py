@@ -4,8 +4,9 @@ Serves coenforce (wsgi:app) and a bare Flask + SQLAlchemy app (bench/bare_app.py
 with gunicorn on the same database, then alternates timed runs of each:
 first GET /complaints?limit=N (a page of N, over the complaints loaded), then
 POST /complaints (filing one).
-Prints requests/s, p50/p95/p99 latency and the servers' CPU time per request
-(read from /proc, so it holds apart from the machine's other load) per run,
+Prints requests/s, p50/p95/p99 latency and the CPU time per request of the
+servers and, on PostgreSQL, of the database (read from /proc, so it holds apart
+from the machine's other load) per run,
 and as its last line one JSON object with the medians and the ratios app/bare.
 
 Goals (issue: lists at the speed of the stack): the list at least half the
@@ -46,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--complaints", type=int, default=1000, help="complaints loaded first (default: 1000)")
     parser.add_argument("--limit", type=int, default=50, help="items per list page (default: 50)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each timed run (default: 5)")
-    parser.add_argument("--runs", type=int, default=3, help="runs of each kind, alternated; medians reported")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each kind, alternated; medians reported")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default: 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (default: 2)")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default: 2)")
@@ -146,6 +147,23 @@ def server_cpu_seconds(server: subprocess.Popen) -> float | None:
         return None
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time used so far by the PostgreSQL server's processes on this machine
+    (Linux /proc): with the database on the same cores, its share of each request
+    counts as much as the app's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while being read
+        if name == "postgres":
+            fields = fields.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick if total else None
+
+
 def load(port: int, method: str, path: str, body: dict | None, headers: dict, expect: int,
          seconds: float, clients: int) -> dict:
     """`clients` keep-alive connections sending requests for `seconds`; their latencies."""
@@ -226,15 +244,16 @@ def main(argv=None) -> None:
             for run in range(1, args.runs + 1):
                 for kind in phase:
                     spec = kinds[kind]
-                    cpu_before = server_cpu_seconds(server_of[spec[0]])
+                    cpu_before = server_cpu_seconds(server_of[spec[0]]), database_cpu_seconds()
                     figures = load(*spec, seconds=args.seconds, clients=args.clients)
-                    cpu_after = server_cpu_seconds(server_of[spec[0]])
-                    figures["server_cpu_ms"] = (round((cpu_after - cpu_before) * 1000 / figures["requests"], 3)
-                                                if cpu_before is not None and cpu_after is not None else None)
+                    cpu_after = server_cpu_seconds(server_of[spec[0]]), database_cpu_seconds()
+                    for key, before, after in zip(("server_cpu_ms", "database_cpu_ms"), cpu_before, cpu_after):
+                        figures[key] = (round((after - before) * 1000 / figures["requests"], 3)
+                                        if before is not None and after is not None else None)
                     results[kind].append(figures)
                     say(f"run {run}/{args.runs} {kind:9}: {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  "
                         f"p95 {figures['p95_ms']} ms  p99 {figures['p99_ms']} ms  errors {figures['errors']}  "
-                        f"server CPU {figures['server_cpu_ms']} ms/request")
+                        f"CPU ms/request: server {figures['server_cpu_ms']}, database {figures['database_cpu_ms']}")
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
@@ -242,7 +261,7 @@ def main(argv=None) -> None:
 
     def median(kind: str, key: str):
         return statistics.median(r[key] for r in results[kind])
-    summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms")
+    summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms")
                       if all(r[key] is not None for r in results[kind])} |
                {"errors": sum(r["errors"] for r in results[kind])} for kind in kinds}
     list_ratio = round(summary["app_list"]["rps"] / summary["bare_list"]["rps"], 3)

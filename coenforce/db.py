@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import logging
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, insert
+from sqlalchemy import DateTime, Engine, Integer, MetaData, bindparam, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
@@ -69,6 +69,15 @@ class UTCDateTime(TypeDecorator):
         def process(value):
             return None if value is None else parse(value).replace(tzinfo=timezone.utc)
         return process
+
+
+def paged(statement, limit: int, offset: int = 0):
+    """`statement` cut to one page. The page's size and start are written into the
+    SQL text rather than sent as parameters: PostgreSQL then plans a prepared
+    list statement once, knowing how many rows it wants, where with an unknown
+    LIMIT the generic plan looks too dear and it plans again at every request."""
+    return (statement.limit(bindparam("page_limit", limit, Integer, unique=True, literal_execute=True))
+            .offset(bindparam("page_offset", offset, Integer, unique=True, literal_execute=True)))
 
 
 def insert_loaded(session: Session, model: type[Base], rows: list[dict]) -> list:
@@ -166,6 +175,7 @@ class Database:
         app.extensions["coenforce.db"] = (engine, factory, engine.execution_options(sqlite_begin="DEFERRED"))
         # Closed after every request, and at the end of other app contexts.
         app.teardown_request(self._close_session)
+        app.after_request(self._end_successful_read)
         app.teardown_appcontext(self._close_session)
         if engine.dialect.name == "sqlite":
             app.register_error_handler(OperationalError, self._read_request_lost_upgrade)
@@ -217,6 +227,17 @@ class Database:
         response = app.preprocess_request()
         if response is None:
             response = app.dispatch_request()
+        return response
+
+    @staticmethod
+    def _end_successful_read(response):
+        """A read that succeeded ends its transaction with COMMIT, not the ROLLBACK
+        of closing the session: psycopg forgets every statement it prepared on
+        the connection at a ROLLBACK, so PostgreSQL would parse and plan each list
+        statement again at every request. (A read writes nothing it has not
+        committed itself; a request that failed is still rolled back.)"""
+        if request.method in READ_METHODS and response.status_code < 400 and "db_session" in g:
+            g.db_session.commit()
         return response
 
     @staticmethod

@@ -148,9 +148,11 @@ def _page_statement(scope: ColumnElement, names: tuple, order: str, after: bool)
     computed for its rows only; the total (of the rows matching before the
     cursor) is computed once, as it refers to no outer row."""
     conditions = [scope, *(_condition(name) for name in names + (("after",) if after else ()))]
+    # The page's size and start are written into the SQL text (see db.paged).
     page = (select(Complaint.id).select_from(Complaint).join(Complaint.deadline).where(*conditions)
-            .order_by(*_ORDERS[order]).limit(bindparam("limit", type_=Integer, required=True))
-            .offset(bindparam("offset", type_=Integer, required=True)).subquery("page"))
+            .order_by(*_ORDERS[order])
+            .limit(bindparam("limit", type_=Integer, required=True, literal_execute=True))
+            .offset(bindparam("offset", type_=Integer, required=True, literal_execute=True)).subquery("page"))
     total = _count_statement(scope, names).correlate(None).scalar_subquery().label("total")
     return (select(*_SUMMARY, total).select_from(Complaint).join(page, page.c.id == Complaint.id)
             .join(Complaint.deadline).outerjoin(User, User.id == Complaint.assignee_id).order_by(*_ORDERS[order]))

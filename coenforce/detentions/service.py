@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import Complaint, ComplaintShare
 from coenforce.complaints.service import partner_choices
+from coenforce.db import paged
 from coenforce.detentions.a_number import mask_a_number
 from coenforce.detentions.models import (
     ACK_CLOCK, Acknowledgement, AlertPartner, AlertTask, DetentionAlert, task_clock,
@@ -107,8 +108,8 @@ def page_of_alerts(session: Session, user: User, query: AlertListQuery) -> Page:
     conditions, total = _matching(session, user, query.status)
     if query.after is not None:
         conditions.append(DetentionAlert.id < query.after[0])
-    alerts = session.scalars(select(DetentionAlert).where(*conditions).order_by(DetentionAlert.id.desc())
-                             .limit(query.limit + 1)).unique().all()
+    alerts = session.scalars(paged(select(DetentionAlert).where(*conditions).order_by(DetentionAlert.id.desc()),
+                                   query.limit + 1)).unique().all()
     more = len(alerts) > query.limit
     alerts = list(alerts[:query.limit])
     readings = _readings(session, alerts)
@@ -119,9 +120,9 @@ def list_alerts(session: Session, user: User, *, status: AlertStatus | None = No
                 offset: int = 0) -> Page:
     """A page of the alerts `user` may see (open first, newest first), with their clock readings."""
     conditions, total = _matching(session, user, status)
-    alerts = session.scalars(select(DetentionAlert).where(*conditions)
-                             .order_by(DetentionAlert.status.desc(), DetentionAlert.id.desc())
-                             .limit(limit).offset(offset)).unique().all()
+    alerts = session.scalars(paged(select(DetentionAlert).where(*conditions)
+                                   .order_by(DetentionAlert.status.desc(), DetentionAlert.id.desc()),
+                                   limit, offset)).unique().all()
     readings = _readings(session, alerts)
     return Page([(alert, readings[alert.id]) for alert in alerts], total, None)
 

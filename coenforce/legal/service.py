@@ -20,6 +20,7 @@ from coenforce.complaints import service as complaints
 from coenforce.complaints.models import Complaint, ResponseAction
 from coenforce.complaints.schemas import ActionIn
 from coenforce.complaints.types import ActionType, Language
+from coenforce.db import paged
 from coenforce.legal.models import Consulate, LegalProvider, ProviderCounty, ProviderLanguage
 from coenforce.legal.schemas import (
     ConsulateFilter, ConsulateIn, ConsulateListQuery, HandoutGivenIn, ProviderFilter, ProviderIn, ProviderListQuery,
@@ -82,8 +83,8 @@ def list_providers(session: Session, user: User, where: ProviderFilter, *, limit
     number that match (its languages and counties in two more queries)."""
     conditions = [policy.provider_scope(user), *_provider_conditions(where)]
     total = session.scalar(select(func.count()).select_from(LegalProvider).where(*conditions))
-    providers = session.scalars(select(LegalProvider).where(*conditions)
-                                .order_by(LegalProvider.name, LegalProvider.id).limit(limit).offset(offset)).all()
+    providers = session.scalars(paged(select(LegalProvider).where(*conditions)
+                                      .order_by(LegalProvider.name, LegalProvider.id), limit, offset)).all()
     return Page(list(providers), total, None)
 
 
@@ -94,8 +95,8 @@ def page_of_providers(session: Session, user: User, query: ProviderListQuery) ->
     if query.after is not None:
         name, last_id = query.after
         conditions.append((LegalProvider.name > name) | ((LegalProvider.name == name) & (LegalProvider.id > last_id)))
-    providers = session.scalars(select(LegalProvider).where(*conditions)
-                                .order_by(LegalProvider.name, LegalProvider.id).limit(query.limit + 1)).all()
+    providers = session.scalars(paged(select(LegalProvider).where(*conditions)
+                                      .order_by(LegalProvider.name, LegalProvider.id), query.limit + 1)).all()
     more = len(providers) > query.limit
     providers = list(providers[:query.limit])
     return Page(providers, total, (providers[-1].name, providers[-1].id) if more else None)
@@ -289,9 +290,8 @@ def list_consulates(session: Session, user: User, where: ConsulateFilter, *, lim
                     offset: int = 0) -> Page:
     conditions = [policy.consulate_scope(user), *_consulate_conditions(where)]
     total = session.scalar(select(func.count()).select_from(Consulate).where(*conditions))
-    consulates = session.scalars(select(Consulate).where(*conditions)
-                                 .order_by(Consulate.country, Consulate.city, Consulate.id)
-                                 .limit(limit).offset(offset)).all()
+    consulates = session.scalars(paged(select(Consulate).where(*conditions)
+                                       .order_by(Consulate.country, Consulate.city, Consulate.id), limit, offset)).all()
     return Page(list(consulates), total, None)
 
 
@@ -302,8 +302,8 @@ def page_of_consulates(session: Session, user: User, query: ConsulateListQuery) 
     if query.after is not None:
         country, last_id = query.after
         conditions.append((Consulate.country > country) | ((Consulate.country == country) & (Consulate.id > last_id)))
-    consulates = session.scalars(select(Consulate).where(*conditions)
-                                 .order_by(Consulate.country, Consulate.id).limit(query.limit + 1)).all()
+    consulates = session.scalars(paged(select(Consulate).where(*conditions)
+                                       .order_by(Consulate.country, Consulate.id), query.limit + 1)).all()
     more = len(consulates) > query.limit
     consulates = list(consulates[:query.limit])
     return Page(consulates, total, (consulates[-1].country, consulates[-1].id) if more else None)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coenforce import clock
+from coenforce.db import paged
 from coenforce.enums import SubjectType
 from coenforce.notify.models import REQUEUEABLE, Notice, NoticeStatus
 from coenforce.notify.schemas import NoticeFilter
@@ -54,7 +55,7 @@ def list_notices(session: Session, user: User, *, status: NoticeStatus | None = 
                  limit: int = 100, offset: int = 0) -> Page:
     """A page of the organization's notices, newest first, with the number that match."""
     query = _notices(user, status)
-    rows = session.scalars(query.order_by(Notice.id.desc()).limit(limit).offset(offset)).all()
+    rows = session.scalars(paged(query.order_by(Notice.id.desc()), limit, offset)).all()
     return Page(list(rows), _total(session, query), None)
 
 
@@ -64,7 +65,7 @@ def page_of_notices(session: Session, user: User, where: NoticeFilter) -> Page:
     total = _total(session, query)
     if where.after is not None:
         query = query.where(Notice.id < where.after[0])
-    rows = list(session.scalars(query.order_by(Notice.id.desc()).limit(where.limit + 1)))
+    rows = list(session.scalars(paged(query.order_by(Notice.id.desc()), where.limit + 1)))
     more = len(rows) > where.limit
     rows = rows[:where.limit]
     return Page(rows, total, (rows[-1].id,) if more else None)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from coenforce import clock
 from coenforce.complaints.models import Complaint
-from coenforce.db import UTCDateTime
+from coenforce.db import UTCDateTime, paged
 from coenforce.partners.models import User
 from coenforce.schemas import Page
 from coenforce.security import policy
@@ -114,10 +114,10 @@ def ranked(session: Session, user: User, where: QueueFilter, *, limit: int = 50,
     now = clock.now()
     conditions = _conditions(user, where)
     score = score_sql(now).label("score")
-    rows = session.execute(
+    rows = session.execute(paged(
         select(EmployerEvidence, score).where(*conditions)
-        .order_by(score.desc(), EmployerEvidence.last_evidence_at.desc(), EmployerEvidence.employer_key)
-        .limit(limit).offset(offset)).all()
+        .order_by(score.desc(), EmployerEvidence.last_evidence_at.desc(), EmployerEvidence.employer_key),
+        limit, offset)).all()
     total = session.scalar(select(func.count()).select_from(EmployerEvidence).where(*conditions))
     return Page([RankedEmployer(row, score, reasons(row, now)) for row, score in rows], total, None)
 

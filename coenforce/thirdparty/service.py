@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from coenforce import audit, clock, escalation
 from coenforce.complaints.models import Complaint
+from coenforce.db import paged
 from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
 from coenforce.escalation import Deadline
@@ -87,7 +88,7 @@ def _newest_first(session: Session, user: User, where: ReportFilter, *, limit: i
     query = select(ThirdPartyReport).where(*conditions).order_by(ThirdPartyReport.id.desc())
     if with_filer:  # the list page names the filing organization of each row
         query = query.options(selectinload(ThirdPartyReport.filed_by_org))
-    reports = list(session.scalars(query.limit(limit + 1).offset(offset)).unique().all())
+    reports = list(session.scalars(paged(query, limit + 1, offset)).unique().all())
     more = len(reports) > limit
     reports = reports[:limit]
     return Page(reports, total, (reports[-1].id,) if more else None)
