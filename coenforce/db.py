@@ -1,16 +1,17 @@
-"""The database: engine, a session per request, the declarative Base and a UTC type.
+"""The database: engine, a session per request, the declarative Base, a UTC type,
+and two helpers for hot paths (`paged` lists, `insert_loaded` writes).
 
 SQLite is the embedded default and PostgreSQL the production database; the
 same models, migrations and tests run on both.
 """
 from __future__ import annotations
 
+import functools
+import logging
 from datetime import datetime, timezone
 
-import logging
-
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, Integer, MetaData, bindparam, create_engine, event, insert
+from sqlalchemy import DateTime, Engine, Integer, MetaData, bindparam, create_engine, event, insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
@@ -97,12 +98,13 @@ def insert_loaded(session: Session, model: type[Base], rows: list[dict]) -> list
         statement = statement.returning(*primary_key, sort_by_parameter_order=True)
     result = session.connection().execute(statement, rows)
     keys = result.all() if generated else [None] * len(rows)
+    attribute_of = _attributes(model)
     objects = []
     for row, key in zip(rows, keys):
-        values = {column.key: _written(column, row) for column in table.columns}
+        values = {column: _written(column, row) for column in table.columns}
         if key is not None:
-            values.update(zip((column.key for column in primary_key), key))
-        obj = model(**{name: value for name, value in values.items() if value is not _UNKNOWN})
+            values.update(zip(primary_key, key))
+        obj = model(**{attribute_of[column]: value for column, value in values.items() if value is not _UNKNOWN})
         make_transient_to_detached(obj)  # persistent as if loaded; unknown columns load when read
         session.add(obj)
         objects.append(obj)
@@ -110,6 +112,13 @@ def insert_loaded(session: Session, model: type[Base], rows: list[dict]) -> list
 
 
 _UNKNOWN = object()
+
+
+@functools.cache
+def _attributes(model: type[Base]) -> dict:
+    """The name of the attribute that maps each column of `model`'s table."""
+    mapper = inspect(model)
+    return {column: mapper.get_property_by_column(column).key for column in model.__table__.columns}
 
 
 def _written(column, row: dict):
