@@ -72,13 +72,22 @@ class UTCDateTime(TypeDecorator):
         return process
 
 
-def paged(statement, limit: int, offset: int = 0):
+def paged(statement, limit: int | None = None, offset: int = 0):
     """`statement` cut to one page. The page's size and start are written into the
     SQL text rather than sent as parameters: PostgreSQL then plans a prepared
     list statement once, knowing how many rows it wants, where with an unknown
-    LIMIT the generic plan looks too dear and it plans again at every request."""
-    return (statement.limit(bindparam("page_limit", limit, Integer, unique=True, literal_execute=True))
-            .offset(bindparam("page_offset", offset, Integer, unique=True, literal_execute=True)))
+    LIMIT the generic plan looks too dear and it plans again at every request.
+
+    Without a limit (a statement built once and run many times), the page is
+    given when the statement runs, as the parameters `limit` and `offset`."""
+    if limit is None:
+        return statement.limit(_page_bound("limit")).offset(_page_bound("offset"))
+    return statement.limit(_page_bound("page_limit", limit)).offset(_page_bound("page_offset", offset))
+
+
+def _page_bound(name: str, value: int | None = None):
+    given = value is not None
+    return bindparam(name, value, Integer, unique=given, required=not given, literal_execute=True)
 
 
 def insert_loaded(session: Session, model: type[Base], rows: list[dict]) -> list:

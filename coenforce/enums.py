@@ -44,11 +44,8 @@ class EnumText(TypeDecorator):
     def process_bind_param(self, value, dialect):
         return None if value is None else self.enum(value).value
 
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum(value)
-
     def result_processor(self, dialect, coltype):
-        # A dictionary lookup instead of calling the enum for every loaded value.
+        # Loaded values become members by a dictionary lookup (lists load many).
         return {None: None, **{member.value: member for member in self.enum}}.__getitem__
 
 

@@ -13,14 +13,13 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from pydantic import TypeAdapter
-from sqlalchemy import Integer, Select, String, and_, bindparam, cast, func, or_, select
+from sqlalchemy import Select, String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement
 
 from coenforce import audit, clock, escalation
-from coenforce.db import insert_loaded
 from coenforce.complaints.models import (
     RESPONSE_CLOCK, Complaint, ComplaintRetaliation, ComplaintShare, DamageItem, ResponseAction, ShareEvent,
     reference_of,
@@ -30,6 +29,7 @@ from coenforce.complaints.schemas import (
     ShareIn,
 )
 from coenforce.complaints.types import ActionType, ComplaintStatus
+from coenforce.db import insert_loaded, paged
 from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
 from coenforce.escalation import ClockState, Deadline, clock_reading
@@ -148,11 +148,8 @@ def _page_statement(scope: ColumnElement, names: tuple, order: str, after: bool)
     computed for its rows only; the total (of the rows matching before the
     cursor) is computed once, as it refers to no outer row."""
     conditions = [scope, *(_condition(name) for name in names + (("after",) if after else ()))]
-    # The page's size and start are written into the SQL text (see db.paged).
-    page = (select(Complaint.id).select_from(Complaint).join(Complaint.deadline).where(*conditions)
-            .order_by(*_ORDERS[order])
-            .limit(bindparam("limit", type_=Integer, required=True, literal_execute=True))
-            .offset(bindparam("offset", type_=Integer, required=True, literal_execute=True)).subquery("page"))
+    page = paged(select(Complaint.id).select_from(Complaint).join(Complaint.deadline).where(*conditions)
+                 .order_by(*_ORDERS[order])).subquery("page")
     total = _count_statement(scope, names).correlate(None).scalar_subquery().label("total")
     return (select(*_SUMMARY, total).select_from(Complaint).join(page, page.c.id == Complaint.id)
             .join(Complaint.deadline).outerjoin(User, User.id == Complaint.assignee_id).order_by(*_ORDERS[order]))
