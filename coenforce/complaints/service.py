@@ -29,7 +29,7 @@ from coenforce.complaints.schemas import (
     ShareIn,
 )
 from coenforce.complaints.types import ActionType, ComplaintStatus
-from coenforce.db import insert_loaded, paged
+from coenforce.db import as_dicts, insert_loaded, paged
 from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
 from coenforce.escalation import ClockState, Deadline, clock_reading
@@ -83,7 +83,7 @@ def _condition(name: str):
         return Complaint.status == bindparam("status", required=True)
     if name == "after":  # the API's cursor: past the last item's (due time, id)
         due_at, last_id = bindparam("after_due", required=True), bindparam("after_id", required=True)
-        return or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Complaint.id > last_id))
+        return or_(Deadline.due_at > due_at, and_(Deadline.due_at == due_at, Deadline.subject_id > last_id))
     raise KeyError(name)
 
 
@@ -121,9 +121,11 @@ _SUMMARY = (Complaint.id, Complaint.agency_id, Complaint.filed_by_org_id, Compla
             _TYPES.label("types"), _SHARES.label("shares"),
             select(ResponseAction.id).where(ResponseAction.complaint_id == Complaint.id).exists().label("acted"))
 # Pages list running clocks first (nearest due first), then the rest, newest
-# first; the API keys its pages on (due time, id), which never change.
+# first; the API keys its pages on (due time, id), which never change. The API's
+# id is the clock's subject_id (the same number): the index on clocks in due
+# order ends with it, so the database walks the index without sorting.
 _ORDERS = {"pages": (Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc()),
-           "api": (Deadline.due_at, Complaint.id)}
+           "api": (Deadline.due_at, Deadline.subject_id)}
 _ACTION = (ResponseAction.complaint_id, ResponseAction.id, ResponseAction.type, ResponseAction.qualifying,
            ResponseAction.taken_at, ResponseAction.note, ResponseAction.language, ResponseAction.recorded_by_id,
            ResponseAction.recorded_at)
@@ -162,10 +164,10 @@ def _page_rows(session: Session, filters: tuple, order: str, limit: int, offset:
     if after is not None:
         params = {**params, "after_due": after[0], "after_id": after[1]}
     connection = session.connection()
-    rows = connection.execute(_page_statement(scope, names, order, after is not None),
-                              {**params, "limit": limit, "offset": offset}).all()
+    rows = as_dicts(connection.execute(_page_statement(scope, names, order, after is not None),
+                                       {**params, "limit": limit, "offset": offset}))
     if rows:
-        return rows, rows[0].total
+        return rows, rows[0]["total"]
     # An empty page past the first still says how many there are.
     beyond_start = offset > 0 or after is not None
     return rows, connection.scalar(_count_statement(scope, names), params) if beyond_start else 0
@@ -180,21 +182,21 @@ def _partner_ids(joined: str | None) -> list[int]:
     return sorted(int(partner) for partner in joined.split(",")) if joined else []
 
 
-def _summarize(session: Session, rows) -> list[ComplaintSummaryOut]:
+def _summarize(session: Session, rows: list[dict]) -> list[ComplaintSummaryOut]:
     """List rows as ComplaintSummaryOut; one more query for the actions of all rows together."""
     actions = defaultdict(list)
-    acted = [row.id for row in rows if row.acted]
+    acted = [row["id"] for row in rows if row["acted"]]
     if acted:
-        for action in session.connection().execute(_ACTIONS_OF, {"ids": acted}).mappings():
+        for action in as_dicts(session.connection().execute(_ACTIONS_OF, {"ids": acted})):
             actions[action["complaint_id"]].append(action)
     now = clock.now()
-    columns = rows[0]._fields if rows else ()
-    return _summaries.validate_python([dict(
-        zip(columns, row), reference=reference_of(row.id), retaliation_types=_split(row.types),
-        shared_with=_partner_ids(row.shares), actions=actions.get(row.id, ()),
-        attorney_list={"provided_at": row.attorney_list_provided_at, "language": row.attorney_list_language},
-        clock=clock_reading(row.starts_at, row.due_at, row.stopped_at, now),
-    ) for row in rows], from_attributes=True)
+    for row in rows:  # each row becomes its item: the columns as they are, and what is made of them
+        row.update(
+            reference=reference_of(row["id"]), retaliation_types=_split(row["types"]),
+            shared_with=_partner_ids(row["shares"]), actions=actions.get(row["id"], ()),
+            attorney_list={"provided_at": row["attorney_list_provided_at"], "language": row["attorney_list_language"]},
+            clock=clock_reading(row["starts_at"], row["due_at"], row["stopped_at"], now))
+    return _summaries.validate_python(rows, from_attributes=True)
 
 
 def list_complaints(session: Session, user: User, where: ComplaintFilter | None = None, *,
@@ -211,7 +213,7 @@ def page_of_complaints(session: Session, user: User, query: ComplaintListQuery) 
     rows, total = _page_rows(session, _filters(user, query), "api", query.limit + 1, after=query.after)
     more = len(rows) > query.limit
     rows = rows[:query.limit]
-    return Page(_summarize(session, rows), total, (rows[-1].due_at, rows[-1].id) if more else None)
+    return Page(_summarize(session, rows), total, (rows[-1]["due_at"], rows[-1]["id"]) if more else None)
 
 
 def clock_counts(session: Session, scope) -> dict[str, int]:
