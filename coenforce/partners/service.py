@@ -253,16 +253,21 @@ def reachable(session: Session, agencies: set[int], partners: set[int], *, liais
     between `agencies` and `partners`, then the active supervisors and admins of
     the agencies, the liaisons of the partners (if asked), those contacts and
     `people` by id."""
+    # Plain statements run on the connection (after the flush session.execute would
+    # do): the session's ORM layer adds nothing to them but time.
+    session.flush()
+    connection = session.connection()
     named: dict[tuple[int, int], tuple[int | None, int | None]] = {}
     if agencies and partners:
-        for row in session.execute(_CONTACTS, {"agencies": list(agencies), "partners": list(partners)}):
-            named[(row.agency_id, row.partner_id)] = (row.agency_contact_id, row.partner_contact_id)
+        for agency_id, partner_id, agency_contact_id, partner_contact_id in connection.execute(
+                _CONTACTS, {"agencies": list(agencies), "partners": list(partners)}):
+            named[(agency_id, partner_id)] = (agency_contact_id, partner_contact_id)
     by_id = set(people) | {c for pair in named.values() for c in pair if c}
     params = {"agencies": list(agencies), "people": list(by_id)} | ({"partners": list(partners)} if liaisons else {})
-    rows = session.execute(_PEOPLE[liaisons], params).all()
+    rows = connection.execute(_PEOPLE[liaisons], params).all()
     by_role: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row in rows:
-        by_role[(row.organization_id, row.role)].append(row.id)
-    active = {row.id for row in rows}
+    for user_id, organization_id, role in rows:
+        by_role[(organization_id, role)].append(user_id)
+    active = {user_id for user_id, _org, _role in rows}
     return Reachable(dict(by_role), {pair: tuple(c if c in active else None for c in ids)
                                      for pair, ids in named.items()}, active)
