@@ -26,17 +26,16 @@ def issue_token(session: Session, user: User) -> str:
     return token
 
 
+# What only signing in uses: an API call never loads it (nothing to read, and
+# secrets not read are not in memory); touched anyway, it loads then.
+_SIGN_IN_ONLY = (User.password_hash, User.row_key, User.totp_secret_enc, User.totp_enabled_at, User.totp_last_step,
+                 User.failed_logins, User.locked_until, User.password_changed_at)
+
 # One query: the token's user (with its organization, joined by the model). Built
 # once: every API call runs it, and a statement object reused is not analysed again.
-# What only signing in uses (the password hash, the TOTP secret, the lockout
-# counters) is not loaded: an API call has no use for it, and secrets that are
-# not read are not in memory.
 _USER_OF_DIGEST = select(User).join(ApiToken, ApiToken.user_id == User.id).where(
     ApiToken.token_digest == bindparam("digest", required=True), ApiToken.revoked_at.is_(None),
-    User.active.is_(True)).options(defer(User.password_hash), defer(User.row_key), defer(User.totp_secret_enc),
-                                   defer(User.totp_enabled_at), defer(User.totp_last_step),
-                                   defer(User.failed_logins), defer(User.locked_until),
-                                   defer(User.password_changed_at))
+    User.active.is_(True)).options(*(defer(column) for column in _SIGN_IN_ONLY))
 
 
 def user_for_token(session: Session, token: str) -> User | None:
