@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -32,7 +33,7 @@ from coenforce.complaints.types import ActionType, ComplaintStatus
 from coenforce.db import as_dicts, insert_loaded, paged
 from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
-from coenforce.escalation import ClockState, Deadline, clock_reading
+from coenforce.escalation import ClockState, Deadline, DueDeadline, clock_reading
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import AGENCY_ROLES, Organization, Partnership, PartnershipStatus, Role, User
 from coenforce.partners.service import agencies_working_with, agency_chosen, reachable
@@ -430,23 +431,32 @@ RECIPIENT_GROUPS = frozenset({"supervisors", "agency_admins", "assignee", "assig
                               "partner_liaisons", "partnership_contacts"})
 
 
+class _Case(NamedTuple):
+    """What a complaint's notices need of it (a tuple: an outage tick reads thousands)."""
+
+    agency_id: int
+    assignee_id: int | None
+    shares: list[int]  # partner ids, in order
+
+
 # Built once: every complaint-clock notice's recipients are found with it (the
 # partners a case is shared with come in its row, as in lists).
 _CASES = select(Complaint.id, Complaint.agency_id, Complaint.assignee_id, _SHARES.label("shares")).where(
     Complaint.id.in_(bindparam("ids", expanding=True)))
 
 
-def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
+def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[list[int]]:
     """The user ids each complaint-clock rung tells, for many rungs with four queries in all."""
     ids = {deadline.subject_id for deadline, _rung in items}
     # A complaint filed in this transaction (its intake rung) is in the session
     # already, with its shares: only the others are read.
     held = [c for c in (session.identity_map.get(identity_key(Complaint, i)) for i in ids) if c is not None]
     read = session.execute(_CASES, {"ids": list(ids - {c.id for c in held})}).all() if len(held) < len(ids) else []
-    cases = {case.id: case for case in [*held, *read]}
-    shares = {c.id: c.shared_with for c in held} | {r.id: _partner_ids(r.shares) for r in read}
+    cases = {c.id: _Case(c.agency_id, c.assignee_id, c.shared_with) for c in held} | {
+        complaint_id: _Case(agency_id, assignee_id, _partner_ids(shares))
+        for complaint_id, agency_id, assignee_id, shares in read}
     people = reachable(session, {case.agency_id for case in cases.values()},
-                       {p for partner_ids in shares.values() for p in partner_ids}, liaisons=True,
+                       {p for case in cases.values() for p in case.shares}, liaisons=True,
                        people={case.assignee_id for case in cases.values() if case.assignee_id})
 
     resolved = []
@@ -468,10 +478,10 @@ def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[lis
             elif group == "assignee_or_supervisors":
                 found += [assignee] if assignee is not None else supervisors
             elif group == "partner_liaisons":
-                for partner_id in sorted(shares[case.id]):
+                for partner_id in case.shares:
                     found += people.of(partner_id, Role.LIAISON)
             elif group == "partnership_contacts":
-                for partner_id in sorted(shares[case.id]):
+                for partner_id in case.shares:
                     found += people.contacts_of(case.agency_id, partner_id)
         resolved.append(found)
     return resolved

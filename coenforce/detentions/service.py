@@ -27,7 +27,7 @@ from coenforce.detentions.schemas import AlertIn, AlertListQuery, CloseIn, TaskD
 from coenforce.detentions.types import AlertStatus, Intervention, TaskKind
 from coenforce.enums import SubjectType
 from coenforce.legal import service as legal
-from coenforce.escalation import Deadline
+from coenforce.escalation import Deadline, DueDeadline
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import Role, User
 from coenforce.partners.service import agencies_working_with, agency_chosen, reachable
@@ -299,7 +299,7 @@ RECIPIENT_GROUPS = frozenset({"agency_contacts", "partner_contacts", "case_inves
                               "agency_admins"})
 
 
-def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
+def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[list[int]]:
     """The user ids each rung of an alert's clocks tells, in four queries for all.
 
     A partnership whose side named no point of contact falls back to that side's

@@ -10,7 +10,7 @@ organization's holidays (`Holiday`); `reschedule` moves a running clock's due ti
 """
 from coenforce.escalation.models import ClockReading, ClockState, Deadline, Holiday, clock_reading  # noqa: F401
 from coenforce.escalation.service import (  # noqa: F401
-    DeadlineKind, business_days_after, calendar_days_after, check_ladders, deadline_for, open_deadline, register_kind,
+    DeadlineKind, DueDeadline, business_days_after, calendar_days_after, check_ladders, deadline_for, open_deadline, register_kind,
     reschedule, stop_deadline, tick,
 )
 

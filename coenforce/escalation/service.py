@@ -12,7 +12,7 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Protocol
+from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -28,8 +28,11 @@ from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, Step, 
 from coenforce.escalation.models import Deadline, EscalationStep, Holiday
 
 
-class DueDeadline(Protocol):
-    """What a tick reads of a deadline: a row of _DUE_COLUMNS (tick) or a Deadline (open_deadline)."""
+class DueDeadline(NamedTuple):
+    """What the engine reads of a deadline to act on it: the tick reads these
+    columns of each due deadline (not ORM objects: building 10,000 Deadline
+    objects after an outage was a tenth of the tick), and a tuple's fields read
+    ten times faster than a Row's attributes, some twenty times per deadline."""
 
     id: int
     kind: str
@@ -116,7 +119,7 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
         reference=reference, path=path, starts_at=starts_at, due_at=due_at, stopped_at=None,
         position=step.next_position, next_rung_at=step.next_at, created_at=now,
     )])
-    _act(session, [(deadline, step)], now, Counter())
+    _act(session, [(_due(deadline), step)], now, Counter())
     return deadline
 
 
@@ -209,7 +212,7 @@ def _drain(session: Session, now: datetime, counts: Counter, failed: threading.E
         )
         if is_postgres:
             query = query.with_for_update(skip_locked=True)
-        deadlines = session.execute(query).all()
+        deadlines = [DueDeadline._make(row) for row in session.execute(query).all()]
         if not deadlines:
             session.commit()
             break
@@ -222,12 +225,11 @@ def _drain(session: Session, now: datetime, counts: Counter, failed: threading.E
 
 
 _deadlines = Deadline.__table__
+_DUE_COLUMNS = tuple(getattr(Deadline, field) for field in DueDeadline._fields)
 
-# What a tick reads of each due deadline: rows of these columns, not ORM objects
-# (building 10,000 Deadline objects after an outage was a tenth of the tick).
-_DUE_COLUMNS = (Deadline.id, Deadline.kind, Deadline.position, Deadline.starts_at, Deadline.due_at,
-                Deadline.organization_id, Deadline.subject_type, Deadline.subject_id, Deadline.reference,
-                Deadline.path)
+
+def _due(deadline: Deadline) -> DueDeadline:
+    return DueDeadline._make(getattr(deadline, field) for field in DueDeadline._fields)
 
 
 def _advance_batch(session: Session, deadlines: list[DueDeadline], now: datetime,

@@ -22,7 +22,7 @@ from coenforce import audit, clock, escalation
 from coenforce.complaints.models import Complaint
 from coenforce.complaints.service import get_complaint
 from coenforce.enums import SubjectType
-from coenforce.escalation import Deadline, Holiday
+from coenforce.escalation import Deadline, DueDeadline, Holiday
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import Organization, Role, User
 from coenforce.partners.service import reachable
@@ -333,7 +333,7 @@ _SUBJECTS = {SubjectType.CERTIFICATION: CertificationRequest, SubjectType.INTERE
              SubjectType.DEFERRED_ACTION: DeferredActionGrant}
 
 
-def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
+def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[list[int]]:
     """The user ids each rung tells: the case's assignee and the agency's
     supervisors and admins, for a whole batch in at most five queries."""
     wanted: dict[SubjectType, set[int]] = {}

@@ -21,7 +21,7 @@ from coenforce.complaints.models import Complaint
 from coenforce.db import paged
 from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
-from coenforce.escalation import Deadline
+from coenforce.escalation import Deadline, DueDeadline
 from coenforce.escalation.ladder import Rung
 from coenforce.partners.models import Organization, OrgKind, Role, User
 from coenforce.partners.service import agencies_working_with, agency_chosen, reachable
@@ -277,7 +277,7 @@ def report_for_receipt(session: Session, data: ReceiptIn) -> ThirdPartyReport:
 RECIPIENT_GROUPS = frozenset({"supervisors", "agency_admins", "partnership_contacts"})
 
 
-def recipients(session: Session, items: list[tuple[Deadline, Rung]]) -> list[list[int]]:
+def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[list[int]]:
     """The user ids each rung of a report's clocks tells, in three queries for all."""
     ids = {deadline.subject_id for deadline, _rung in items}
     reports = {row.id: row for row in session.execute(
