@@ -306,34 +306,35 @@ def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[
     people who can act (the partner's liaisons; the agency's supervisors), so a
     missing name never leaves a side untold."""
     ids = {deadline.subject_id for deadline, _rung in items}
-    alerts = {row.id: row for row in session.execute(
+    # alert id -> (agency, the linked case's assignee or None)
+    alerts = {alert_id: (agency_id, assignee_id) for alert_id, agency_id, assignee_id in session.execute(
         select(DetentionAlert.id, DetentionAlert.agency_id, Complaint.assignee_id)
         .outerjoin(Complaint, Complaint.id == DetentionAlert.complaint_id).where(DetentionAlert.id.in_(ids)))}
     partners: dict[int, list[int]] = {i: [] for i in ids}
     for alert_id, partner_id in session.execute(select(AlertPartner.alert_id, AlertPartner.partner_id)
                                                 .where(AlertPartner.alert_id.in_(ids))):
         partners[alert_id].append(partner_id)
-    people = reachable(session, {a.agency_id for a in alerts.values()},
+    people = reachable(session, {agency_id for agency_id, _assignee in alerts.values()},
                        {p for ps in partners.values() for p in ps}, liaisons=True,
-                       people={a.assignee_id for a in alerts.values() if a.assignee_id})
+                       people={assignee for _agency, assignee in alerts.values() if assignee})
     resolved = []
     for deadline, rung in items:
-        alert = alerts.get(deadline.subject_id)
+        agency_id, assignee_id = alerts.get(deadline.subject_id, (None, None))
         found: list[int] = []
-        for group in (rung.to if alert is not None else ()):
+        for group in (rung.to if agency_id is not None else ()):
             if group == "supervisors":
-                found += people.of(alert.agency_id, Role.SUPERVISOR)
+                found += people.of(agency_id, Role.SUPERVISOR)
             elif group == "agency_admins":
-                found += people.of(alert.agency_id, Role.AGENCY_ADMIN)
-            elif group == "case_investigator" and alert.assignee_id in people.active:
-                found.append(alert.assignee_id)
+                found += people.of(agency_id, Role.AGENCY_ADMIN)
+            elif group == "case_investigator" and assignee_id in people.active:
+                found.append(assignee_id)
             elif group == "agency_contacts":
-                for partner_id in partners[alert.id]:
-                    named = people.agency_contact(alert.agency_id, partner_id)
-                    found += [named] if named else people.of(alert.agency_id, Role.SUPERVISOR)
+                for partner_id in partners[deadline.subject_id]:
+                    named = people.agency_contact(agency_id, partner_id)
+                    found += [named] if named else people.of(agency_id, Role.SUPERVISOR)
             elif group == "partner_contacts":
-                for partner_id in partners[alert.id]:
-                    named = people.partner_contact(alert.agency_id, partner_id)
+                for partner_id in partners[deadline.subject_id]:
+                    named = people.partner_contact(agency_id, partner_id)
                     found += [named] if named else people.of(partner_id, Role.LIAISON)
         resolved.append(list(dict.fromkeys(found)))
     return resolved

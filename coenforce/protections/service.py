@@ -342,9 +342,10 @@ def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[
     cases: dict[tuple[str, int], tuple[int, int | None]] = {}
     for subject_type, ids in wanted.items():
         model = _SUBJECTS[subject_type]
-        for row in session.execute(select(model.id, Complaint.agency_id, Complaint.assignee_id)
-                                   .join(Complaint, Complaint.id == model.complaint_id).where(model.id.in_(ids))):
-            cases[(subject_type.value, row.id)] = (row.agency_id, row.assignee_id)
+        for record_id, agency_id, assignee_id in session.execute(
+                select(model.id, Complaint.agency_id, Complaint.assignee_id)
+                .join(Complaint, Complaint.id == model.complaint_id).where(model.id.in_(ids))):
+            cases[(subject_type.value, record_id)] = (agency_id, assignee_id)
     people = reachable(session, {agency for agency, _ in cases.values()}, set(),
                        people={assignee for _, assignee in cases.values() if assignee})
     resolved = []

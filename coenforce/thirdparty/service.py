@@ -280,21 +280,22 @@ RECIPIENT_GROUPS = frozenset({"supervisors", "agency_admins", "partnership_conta
 def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[list[int]]:
     """The user ids each rung of a report's clocks tells, in three queries for all."""
     ids = {deadline.subject_id for deadline, _rung in items}
-    reports = {row.id: row for row in session.execute(
+    # report id -> (agency, filing partner or None)
+    reports = {report_id: (agency_id, filed_by) for report_id, agency_id, filed_by in session.execute(
         select(ThirdPartyReport.id, ThirdPartyReport.agency_id, ThirdPartyReport.filed_by_org_id)
         .where(ThirdPartyReport.id.in_(ids)))}
-    people = reachable(session, {r.agency_id for r in reports.values()},
-                       {r.filed_by_org_id for r in reports.values() if r.filed_by_org_id})
+    people = reachable(session, {agency_id for agency_id, _by in reports.values()},
+                       {filed_by for _agency, filed_by in reports.values() if filed_by})
     resolved = []
     for deadline, rung in items:
-        report = reports.get(deadline.subject_id)
+        agency_id, filed_by = reports.get(deadline.subject_id, (None, None))
         found: list[int] = []
-        for group in (rung.to if report is not None else ()):
+        for group in (rung.to if agency_id is not None else ()):
             if group == "supervisors":
-                found += people.of(report.agency_id, Role.SUPERVISOR)
+                found += people.of(agency_id, Role.SUPERVISOR)
             elif group == "agency_admins":
-                found += people.of(report.agency_id, Role.AGENCY_ADMIN)
-            elif group == "partnership_contacts" and report.filed_by_org_id:
-                found += people.contacts_of(report.agency_id, report.filed_by_org_id)
+                found += people.of(agency_id, Role.AGENCY_ADMIN)
+            elif group == "partnership_contacts" and filed_by:
+                found += people.contacts_of(agency_id, filed_by)
         resolved.append(found)
     return resolved
