@@ -189,6 +189,22 @@ def outbox(app) -> list:
 
 
 @contextmanager
+def statements(app):
+    """`with statements(app) as sent:` the SQL texts the app sends while the block runs."""
+    from sqlalchemy import event
+    sent = []
+    engine = db.engine_for(app)
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
 def db_write():
     """`with db_write() as s:` a new, short-lived session, committed at the end of the block."""
     s = db.new_session(current_app)

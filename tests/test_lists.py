@@ -10,22 +10,9 @@ from coenforce.complaints.schemas import ActionIn, AssignIn
 from coenforce.complaints.service import assign, record_action
 from coenforce.db import db
 
+from tests.conftest import statements
+
 CASE_LINK = re.compile(r'href="/complaints/(\d+)"')
-
-
-@contextmanager
-def statements(app):
-    """Count the SQL statements the app sends while the block runs."""
-    sent = []
-    engine = db.engine_for(app)
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

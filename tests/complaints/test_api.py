@@ -3,15 +3,14 @@ from datetime import timedelta
 
 import pytest
 from jsonschema import Draft202012Validator
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from coenforce.complaints.models import Complaint
-from coenforce.db import db
 from coenforce.escalation.models import Deadline
 from coenforce.notify.models import Notice
 from coenforce.openapi import document
 
-from tests.conftest import START, db_read
+from tests.conftest import START, db_read, statements
 
 VALID = {"employer_name": "Delta Poultry", "retaliation_types": ["immigration_threat", "termination"],
          "description": "Fired two days after asking about overtime; told ICE would be called."}
@@ -59,17 +58,9 @@ def test_the_filing_answer_is_what_reading_the_complaint_gives(app, world, api, 
     caller = api(getattr(world, filer))
     body = {**VALID, "retaliation_types": ["termination", "immigration_threat"],
             **({"shared_with": [world.partner.id]} if filer == "investigator" else {})}
-    read = []
-
-    def seen(conn, cursor, statement, *_):
-        if statement.lstrip().upper().startswith("SELECT"):
-            read.append(statement)
-    engine = db.engine_for(app)
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements(app) as sent:
         created = caller.post("/complaints", json=body)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    read = [statement for statement in sent if statement.lstrip().upper().startswith("SELECT")]
     assert created.status_code == 201, created.get_json()
     new_rows = ("FROM complaints", "FROM complaint_retaliation_types", "FROM complaint_shares", "FROM deadlines")
     assert not [s for s in read if any(table in s for table in new_rows)], read

@@ -1,26 +1,8 @@
 """API tokens: the caller is found by the token alone, and what only signing in
 uses (the password hash, the TOTP secret, the lockout counters) is never read."""
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
-from coenforce.db import db
+from tests.conftest import statements
 
 SIGN_IN_ONLY = ("password_hash", "totp_secret_enc", "totp_last_step", "failed_logins", "locked_until")
-
-
-@contextmanager
-def statements(app):
-    seen = []
-
-    def record(conn, cursor, statement, *_):
-        seen.append(statement)
-    engine = db.engine_for(app)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_an_api_call_reads_its_caller_without_the_sign_in_secrets(app, api, world):
