@@ -8,6 +8,9 @@ Prints requests/s, p50/p95/p99 latency and the CPU time per request of the
 servers and, on PostgreSQL, of the database (read from /proc, so it holds apart
 from the machine's other load) per run,
 and as its last line one JSON object with the medians and the ratios app/bare.
+Runs are short and made in pairs (app and bare back to back, in turns first);
+each ratio is the median of the pairs' ratios, so a machine whose speed drifts
+during the benchmark (a shared virtual machine does) moves both sides alike.
 
 Goals (issue: lists at the speed of the stack): the list at least half the
 bare stack's requests/s, filing at least a third of a bare insert's.
@@ -46,8 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                  "SQLAlchemy app on the same database, under gunicorn.")
     parser.add_argument("--complaints", type=int, default=1000, help="complaints loaded first (default: 1000)")
     parser.add_argument("--limit", type=int, default=50, help="items per list page (default: 50)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each timed run (default: 5)")
-    parser.add_argument("--runs", type=int, default=5, help="runs of each kind, alternated; medians reported")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each timed run (default: 2)")
+    parser.add_argument("--runs", type=int, default=15, help="pairs of runs (app and bare back to back) of each kind; "
+                                                            "medians reported (default: 15)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default: 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app (default: 2)")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default: 2)")
@@ -242,7 +246,9 @@ def main(argv=None) -> None:
             for kind in phase:  # warm up: imports, connection pools, caches
                 load(*kinds[kind], seconds=1.0, clients=args.clients)
             for run in range(1, args.runs + 1):
-                for kind in phase:
+                # Each run is a pair, its order swapped every other run: a machine
+                # whose speed drifts then weighs on both sides of the pair alike.
+                for kind in (phase if run % 2 else phase[::-1]):
                     spec = kinds[kind]
                     cpu_before = server_cpu_seconds(server_of[spec[0]]), database_cpu_seconds()
                     figures = load(*spec, seconds=args.seconds, clients=args.clients)
@@ -264,9 +270,13 @@ def main(argv=None) -> None:
     summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms")
                       if all(r[key] is not None for r in results[kind])} |
                {"errors": sum(r["errors"] for r in results[kind])} for kind in kinds}
-    list_ratio = round(summary["app_list"]["rps"] / summary["bare_list"]["rps"], 3)
-    file_ratio = round(summary["app_file"]["rps"] / summary["bare_file"]["rps"], 3)
-    say(f"list: app/bare = {list_ratio} (goal >= 0.5); filing: app/bare = {file_ratio} (goal >= 0.333)")
+    def ratio(what: str) -> float:
+        """The median of the runs' ratios app/bare, each from one pair of runs made back to back."""
+        return round(statistics.median(a["rps"] / b["rps"] for a, b in zip(results[f"app_{what}"],
+                                                                             results[f"bare_{what}"])), 3)
+    list_ratio, file_ratio = ratio("list"), ratio("file")
+    say(f"list: app/bare = {list_ratio} (goal >= 0.5); filing: app/bare = {file_ratio} (goal >= 0.333)"
+        " (medians of the pairs' ratios)")
     print(json.dumps({"database": database, "complaints": args.complaints, "limit": args.limit,
                       "seconds": args.seconds, "runs": args.runs, "clients": args.clients,
                       "workers": args.workers, "threads": args.threads, **summary,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import select
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, Integer, MetaData, bindparam, create_engine, event, insert, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -104,37 +105,97 @@ def as_dicts(result) -> list[dict]:
     return [dict(zip(keys, row)) for row in result.all()]  # fetched at once, not row by row
 
 
-def insert_loaded(session: Session, model: type[Base], rows: list[dict]) -> list:
+def insert_loaded(session: Session, model: type[Base], rows: list[dict], *, at_commit: bool = False) -> list:
     """Insert rows of `model` in one statement and return them as objects of the
     session, loaded as written (no query reads them back).
 
     For the few rows a request creates, the unit of work costs several times the
     INSERT itself. Relationships of the objects returned are not loaded: the
-    caller sets those it knows with `set_committed_value`."""
+    caller sets those it knows with `set_committed_value`. With `at_commit` the
+    INSERT waits for the commit (see `write_at_commit`): rows whose keys are all
+    given, which nothing in the transaction reads from the database."""
     if not rows:
         return []
     table = model.__table__
     primary_key = list(table.primary_key.columns)
     statement = insert(table)
     generated = any(row.get(column.key) is None for row in rows for column in primary_key)
+    if generated and at_commit:
+        raise ValueError(f"{model.__name__} rows without their keys cannot wait for the commit")
     if generated:
         statement = statement.returning(*primary_key, sort_by_parameter_order=True)
-    result = session.connection().execute(statement, rows)
-    keys = result.all() if generated else [None] * len(rows)
-    attribute_of = _attributes(model)
+    if at_commit:  # inline: no implicit RETURNING of the keys, which are given
+        write_at_commit(session, statement.inline(), rows)
+        keys = [None] * len(rows)
+    else:
+        result = session.connection().execute(statement, rows)
+        keys = result.all() if generated else [None] * len(rows)
     objects = []
     for row, key in zip(rows, keys):
         values = {column: _written(column, row) for column in table.columns}
         if key is not None:
             values.update(zip(primary_key, key))
-        obj = model(**{attribute_of[column]: value for column, value in values.items() if value is not _UNKNOWN})
-        make_transient_to_detached(obj)  # persistent as if loaded; unknown columns load when read
-        session.add(obj)
-        objects.append(obj)
+        objects.append(as_loaded(session, model, values))
     return objects
 
 
+def as_loaded(session: Session, model: type[Base], values: dict):
+    """An object of `model` in the session as if a query had loaded it with
+    `values` (column -> value), for rows read or written by Core: the ORM's own
+    loading costs several times the query on a hot path. Columns not given (or
+    _UNKNOWN) load when first read; relationships are the caller's to set."""
+    attribute_of = _attributes(model)
+    obj = model(**{attribute_of[column]: value for column, value in values.items() if value is not _UNKNOWN})
+    make_transient_to_detached(obj)  # persistent as if loaded: no history, nothing to flush
+    session.add(obj)
+    return obj
+
+
 _UNKNOWN = object()
+
+
+# ---------------------------------------------------------------- writes at commit
+#
+# A filing writes rows whose results nothing reads (the complaint's types, the
+# escalation step, the employer's evidence). Each would wait for its own answer
+# from PostgreSQL, a round trip of client and server work; queued until the
+# commit, they travel together in psycopg's pipeline mode and wait once.
+
+_AT_COMMIT = "coenforce.writes_at_commit"
+
+
+def write_at_commit(session: Session, statement, parameters=None) -> None:
+    """Run a write when the session commits, after its other writes, instead of
+    now. Only for writes that return nothing (an INSERT made `.inline()`, so that
+    it does not return its new key) and that nothing in the transaction reads
+    back: a query before the commit does not see them. A rollback drops them."""
+    if not session.in_transaction():
+        session.begin()  # so that the queue belongs to a transaction, and ends with it
+    session.info.setdefault(_AT_COMMIT, []).append((statement, parameters))
+
+
+def _write_queued(session: Session) -> None:
+    queued = session.info.pop(_AT_COMMIT, None)
+    if not queued:
+        return
+    session.flush()  # objects added to the session go first: queued rows may refer to them
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for statement, parameters in queued:
+            connection.execute(statement, parameters)
+        return
+    driver = connection.connection.dbapi_connection
+    try:
+        with driver.pipeline():  # sent at once; the answers are read when it ends
+            for statement, parameters in queued:
+                connection.execute(statement, parameters)
+    except driver.Error as error:  # raised as the pipeline ends, outside SQLAlchemy: give it SQLAlchemy's type
+        raise DBAPIError.instance(None, None, error, driver.Error, hide_parameters=True) from error
+
+
+def _drop_queued(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's transaction ended without a commit, or after one
+        session.info.pop(_AT_COMMIT, None)
 
 
 @functools.cache
@@ -190,7 +251,33 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     # hide_parameters: a failing statement must not put case data into the logs.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+    engine = create_engine(url, pool_size=5, max_overflow=10, hide_parameters=True)
+    event.listen(engine, "checkout", _replace_if_ended)
+    return engine
+
+
+def _replace_if_ended(dbapi_connection, _record, _proxy) -> None:
+    """Hand out no pooled connection whose server session has ended.
+
+    A server that ends a session (a restart, pg_terminate_backend, an idle
+    timeout) says so and closes the socket, so an idle connection with something
+    to read is the one to check, and only it is pinged. SQLAlchemy's pre-ping
+    would ping every checkout: a round trip, a tenth of a filing's time.
+    DisconnectionError makes the pool open a new connection in its place."""
+    if not (dbapi_connection.closed or _has_input(dbapi_connection.fileno())):
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as error:  # any failure here means: do not use it
+        raise DisconnectionError(f"pooled connection ended by the server: {error}") from error
+
+
+def _has_input(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 class Database:
@@ -203,6 +290,8 @@ class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)
+        event.listen(factory, "before_commit", _write_queued)
+        event.listen(factory, "after_transaction_end", _drop_queued)
         # A reader's engine (deferred BEGIN on SQLite) is made once: every GET uses it.
         app.extensions["coenforce.db"] = (engine, factory, engine.execution_options(sqlite_begin="DEFERRED"))
         # Closed after every request, and at the end of other app contexts.

@@ -286,7 +286,7 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
         received_at=received_at, status=ComplaintStatus.OPEN, created_at=now,
     )])
     retaliation = insert_loaded(session, ComplaintRetaliation, [
-        dict(complaint_id=complaint.id, type=t) for t in sorted(data.retaliation_types)])
+        dict(complaint_id=complaint.id, type=t) for t in sorted(data.retaliation_types)], at_commit=True)
     shares = insert_loaded(session, ComplaintShare, [
         dict(complaint_id=complaint.id, partner_id=p, shared_at=now) for p in shared_with])
     share_events = insert_loaded(session, ShareEvent, [

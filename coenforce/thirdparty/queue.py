@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from coenforce import clock
 from coenforce.complaints.models import Complaint
-from coenforce.db import UTCDateTime, paged
+from coenforce.db import UTCDateTime, paged, write_at_commit
 from coenforce.partners.models import User
 from coenforce.schemas import Page
 from coenforce.security import policy
@@ -212,10 +212,11 @@ _NOTE_COMPLAINT = text("""
 
 def note_complaint(session: Session, agency_id: int, key: str, name: str, workers: int, at: datetime) -> None:
     """Count a new retaliation complaint against its employer, in one statement
-    (complaints only ever add to the evidence, so no recomputation is needed)."""
+    (complaints only ever add to the evidence, so no recomputation is needed)
+    sent with the commit: the filing reads no evidence back."""
     if not key:
         return
-    session.execute(_NOTE_COMPLAINT, {"agency_id": agency_id, "employer_key": key, "employer_name": name,
+    write_at_commit(session, _NOTE_COMPLAINT, {"agency_id": agency_id, "employer_key": key, "employer_name": name,
                                       "industry": Industry.OTHER.value, "workers": workers, "at": at})
 
 
