@@ -117,15 +117,13 @@ def insert_loaded(session: Session, model: type[Base], rows: list[dict], *, at_c
     if not rows:
         return []
     table = model.__table__
-    primary_key = list(table.primary_key.columns)
-    statement = insert(table)
+    primary_key = table.primary_key.columns
     generated = any(row.get(column.key) is None for row in rows for column in primary_key)
     if generated and at_commit:
         raise ValueError(f"{model.__name__} rows without their keys cannot wait for the commit")
-    if generated:
-        statement = statement.returning(*primary_key, sort_by_parameter_order=True)
-    if at_commit:  # inline: no implicit RETURNING of the keys, which are given
-        write_at_commit(session, statement.inline(), rows)
+    statement = _insert_statement(table, generated, at_commit)
+    if at_commit:
+        write_at_commit(session, statement, rows)
         keys = [None] * len(rows)
     else:
         result = session.connection().execute(statement, rows)
@@ -137,6 +135,16 @@ def insert_loaded(session: Session, model: type[Base], rows: list[dict], *, at_c
             values.update(zip(primary_key, key))
         objects.append(as_loaded(session, model, values))
     return objects
+
+
+@functools.cache
+def _insert_statement(table, returning_keys: bool, at_commit: bool):
+    """insert_loaded's statement, built once (building one costs more than running its cached SQL)."""
+    statement = insert(table)
+    if returning_keys:
+        return statement.returning(*table.primary_key.columns, sort_by_parameter_order=True)
+    # inline: no implicit RETURNING of the keys, which are given (a pipeline returns nothing)
+    return statement.inline() if at_commit else statement
 
 
 def as_loaded(session: Session, model: type[Base], values: dict):
