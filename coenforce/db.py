@@ -177,6 +177,8 @@ def write_at_commit(session: Session, statement, parameters=None) -> None:
     now. Only for writes that return nothing (an INSERT made `.inline()`, so that
     it does not return its new key) and that nothing in the transaction reads
     back: a query before the commit does not see them. A rollback drops them."""
+    if session.in_nested_transaction():  # a savepoint rolled back could not take them back
+        raise RuntimeError("write_at_commit inside a savepoint")
     if not session.in_transaction():
         session.begin()  # so that the queue belongs to a transaction, and ends with it
     session.info.setdefault(_AT_COMMIT, []).append((statement, parameters))

@@ -92,3 +92,11 @@ def test_on_postgresql_the_queued_writes_are_sent_in_one_pipeline(app, session, 
 
     assert sent == [PipelineStatus.OFF, PipelineStatus.ON, PipelineStatus.ON]
     assert _names(world.agency) == ["written now", "queued first", "queued second"]
+
+
+def test_a_write_cannot_wait_for_the_commit_inside_a_savepoint(app, session, world):
+    with session.begin_nested():
+        with pytest.raises(RuntimeError, match="savepoint"):
+            write_at_commit(session, ADD_HOLIDAY, _holiday(world.agency, 24, "in a savepoint"))
+    session.commit()
+    assert _names(world.agency) == []
