@@ -271,9 +271,11 @@ def _replace_if_ended(dbapi_connection, _record, _proxy) -> None:
 
     A server that ends a session (a restart, pg_terminate_backend, an idle
     timeout) says so and closes the socket, so an idle connection with something
-    to read is the one to check, and only it is pinged. SQLAlchemy's pre-ping
-    would ping every checkout: a round trip, a tenth of a filing's time.
-    DisconnectionError makes the pool open a new connection in its place."""
+    to read is the one to check, and only it is pinged. (SQLAlchemy's pre-ping
+    pings at every checkout: a round trip for every request.) A session lost
+    without a word (a host gone) fails its next statement, and SQLAlchemy then
+    renews the whole pool. DisconnectionError makes the pool open a new
+    connection in this one's place."""
     if not (dbapi_connection.closed or _has_input(dbapi_connection.fileno())):
         return
     try:

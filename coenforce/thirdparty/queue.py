@@ -217,7 +217,7 @@ def note_complaint(session: Session, agency_id: int, key: str, name: str, worker
     if not key:
         return
     write_at_commit(session, _NOTE_COMPLAINT, {"agency_id": agency_id, "employer_key": key, "employer_name": name,
-                                      "industry": Industry.OTHER.value, "workers": workers, "at": at})
+                                               "industry": Industry.OTHER.value, "workers": workers, "at": at})
 
 
 def _insert(session: Session):
