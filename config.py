@@ -208,7 +208,8 @@ class Config:
     # Seconds to wait before each retry; after the last one a notice is dead.
     DISPATCH_RETRY_SCHEDULE = [30, 60, 120, 300, 600, 1800, 3600, 3600, 7200]
 
-    SCHEDULER_TICK_SECONDS = 30
+    # The tick fires new clocks' first rungs (a complaint's intake notice) too.
+    SCHEDULER_TICK_SECONDS = 1
     SCHEDULER_DISPATCH_SECONDS = 5
 
     @classmethod
@@ -228,6 +229,7 @@ class Config:
         settings["DEFAULT_TIMEZONE"] = _env("COENFORCE_DEFAULT_TIMEZONE", cls.DEFAULT_TIMEZONE)
         settings["TRUSTED_PROXIES"] = _int_env("COENFORCE_TRUSTED_PROXIES", cls.TRUSTED_PROXIES)
         settings["DISPATCH_SENDERS"] = _int_env("COENFORCE_DISPATCH_SENDERS", cls.DISPATCH_SENDERS)
+        settings["SCHEDULER_TICK_SECONDS"] = _int_env("COENFORCE_SCHEDULER_TICK_SECONDS", cls.SCHEDULER_TICK_SECONDS)
         settings["SESSION_IDLE_MINUTES"] = _int_env("COENFORCE_SESSION_IDLE_MINUTES", cls.SESSION_IDLE_MINUTES)
         settings["SESSION_ABSOLUTE_HOURS"] = _int_env("COENFORCE_SESSION_ABSOLUTE_HOURS", cls.SESSION_ABSOLUTE_HOURS)
         settings["PERMANENT_SESSION_LIFETIME"] = settings["SESSION_ABSOLUTE_HOURS"] * 3600
@@ -320,6 +322,8 @@ def validate(settings: dict) -> None:
             raise ConfigError("each key in COENFORCE_ENCRYPTION_KEYS must be 32 bytes in URL-safe base64")
     if not isinstance(settings.get("DISPATCH_SENDERS"), int) or not 1 <= settings["DISPATCH_SENDERS"] <= 256:
         raise ConfigError("COENFORCE_DISPATCH_SENDERS must be a whole number from 1 to 256")
+    if not isinstance(settings.get("SCHEDULER_TICK_SECONDS"), int) or not 1 <= settings["SCHEDULER_TICK_SECONDS"] <= 3600:
+        raise ConfigError("COENFORCE_SCHEDULER_TICK_SECONDS must be a whole number from 1 to 3600")
     audit_key = settings.get("AUDIT_KEY")
     if not audit_key:
         raise ConfigError("COENFORCE_AUDIT_KEY is required in production")

@@ -31,8 +31,17 @@ log = logging.getLogger("coenforce.scheduler")
 STOP_CHECK_SECONDS = 0.5
 
 
-def run_tick(app: Flask) -> dict:
+def run_tick(app: Flask) -> dict | None:
     with app.app_context():
+        if db.engine_for(app).dialect.name == "sqlite":
+            # The tick runs every second: a read asks first whether anything is
+            # due, so an idle scheduler does not take the write lock each time.
+            probe = db.new_session(app, sqlite_begin="DEFERRED")
+            try:
+                if not escalation.anything_due(probe, clock.now()):
+                    return None
+            finally:
+                probe.close()
         session = db.new_session(app)  # BEGIN IMMEDIATE on SQLite: ticks are serialized
         try:
             counts = escalation.tick(session)
@@ -75,10 +84,17 @@ class SchedulerProcess(BlockingScheduler):
                 return
             if self._dispatcher_thread is not None:
                 log.error("the dispatcher loop had stopped; starting it again")
-            self.dispatcher = Dispatcher(self.app)
+            self.dispatcher = Dispatcher(self.app, on_notify={escalation.WAKE_CHANNEL: self.tick_now})
             self._dispatcher_thread = threading.Thread(target=self.dispatcher.run, name="coenforce-dispatcher",
                                                        daemon=True)
             self._dispatcher_thread.start()
+
+    def tick_now(self) -> None:
+        """A clock was opened (PostgreSQL's NOTIFY): run the tick at once, so its
+        first rung fires now rather than at the next interval. A tick under way
+        (max_instances=1) leaves it to the next one, a second away."""
+        if self.running and not self._stopping:
+            self.modify_job("escalation_tick", next_run_time=clock.now())
 
     def start(self, *args, **kwargs) -> None:
         # TERM, and Ctrl-C unless it is ignored (a background job of `make run`), only

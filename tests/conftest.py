@@ -188,6 +188,14 @@ def outbox(app) -> list:
         session.close()
 
 
+def engine_ticks(now=None) -> dict:
+    """The scheduler's escalation tick at the test's time (it runs every
+    SCHEDULER_TICK_SECONDS), committed: new clocks' first rungs fire in it."""
+    from coenforce import escalation
+    with db_write() as s:
+        return escalation.tick(s, now)
+
+
 @contextmanager
 def statements(app):
     """`with statements(app) as sent:` the SQL texts the app sends while the block runs."""
@@ -279,6 +287,7 @@ def make_complaint(session):
         data.update(overrides)
         complaint = open_complaint(session, user, parse(ComplaintIn, data))
         session.commit()
+        engine_ticks()  # its intake notice, as the scheduler fires it within a second
         return complaint
     return build
 

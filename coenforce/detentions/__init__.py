@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
         raise ConfigError(f"DETENTION_TASK_HOURS must give whole hours for each of {sorted(k.value for k in TaskKind)}")
     for kind in [ACK_CLOCK] + [task_clock(k) for k in TaskKind]:
         escalation.register_kind(app, escalation.DeadlineKind(
-            name=kind, recipients=service.recipients, groups=service.RECIPIENT_GROUPS))
+            name=kind, recipients=service.recipients, groups=service.RECIPIENT_GROUPS, urgent=True))
     notify.register_messages(app, notices.MESSAGES)
     # The retention job: sealed fields of alerts closed past the retention period.
     scheduler.register_job(app, "detention_retention", service.purge_closed, seconds=3600)

@@ -23,7 +23,7 @@ from coenforce.protections.schemas import (
 )
 from coenforce.schemas import parse
 
-from tests.conftest import START, db_read, db_write
+from tests.conftest import START, db_read, db_write, engine_ticks
 
 
 def utc(*args):
@@ -246,6 +246,8 @@ def test_a_grant_expiring_within_120_days_is_reminded_at_once_and_renewal_stops_
     grant = service.record_grant(session, world.investigator, case, GrantIn(
         granted_on=date(2024, 6, 1), expires_on=date(2026, 6, 1)))
     session.commit()
+    assert notices(grant.id) == []  # the tick fires the reminder already due, within a second
+    engine_ticks()
     reminded = notices(grant.id)
     assert reminded == sorted([("protection_deferred_action.renewal", world.investigator.id),
                                ("protection_deferred_action.renewal", world.supervisor.id)])

@@ -12,7 +12,7 @@ from coenforce.notify.models import Notice
 from coenforce.partners.models import Partnership
 from coenforce.thirdparty.models import ThirdPartyReport
 
-from tests.conftest import START, db_read, db_write
+from tests.conftest import START, db_read, db_write, engine_ticks
 
 REPORT = {"employer_name": "Acme Packing, LLC", "violation_types": ["wage_theft", "child_labor"],
           "description": "Members say minors work the night shift and nobody is paid overtime.",
@@ -48,7 +48,9 @@ def test_a_partner_files_through_the_api_and_both_clocks_start(api, world, sessi
     assert body["clock"]["state"] == "running"
     assert body["clocks"]["acknowledgement"]["due_at"] == iso(START + timedelta(hours=72))
     assert body["clocks"]["decision"]["due_at"] == iso(START + timedelta(days=14))
-    # The agency's supervisors hear of it at once; nobody else.
+    # The agency's supervisors hear of it from the next tick (within a second); nobody else.
+    assert notices_of(session, body["id"]) == []
+    engine_ticks()
     assert notices_of(session, body["id"]) == [("third_party_ack.received", world.supervisor.id)]
     # The filer and the agency read it; another agency's staff and other partners do not.
     assert api(world.investigator).get(f"/third-party-complaints/{body['id']}").status_code == 200
@@ -102,6 +104,7 @@ def test_the_acknowledgement_ladder_at_its_times_then_acknowledging_stops_it(api
 
 def test_the_decision_ladder_at_its_times(api, world, session, frozen):
     report_id = api(world.liaison).post("/third-party-complaints", json=REPORT).get_json()["id"]
+    engine_ticks()  # the received notice goes out before anyone acknowledges
     api(world.investigator).post(f"/third-party-complaints/{report_id}/acknowledge")
     tick_at(session, frozen, START + timedelta(days=11) - timedelta(minutes=1))
     assert [k for k, _ in notices_of(session, report_id)] == ["third_party_ack.received"]
