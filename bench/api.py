@@ -4,9 +4,11 @@ Serves coenforce (wsgi:app) and a bare Flask + SQLAlchemy app (bench/bare_app.py
 with gunicorn on the same database, then alternates timed runs of each:
 first GET /complaints?limit=N (a page of N, over the complaints loaded), then
 POST /complaints (filing one).
+The app's escalation tick runs beside it (bench/_engine.py): it fires each
+filing's intake notice, so its CPU is the filing's too, on the same cores.
 Prints requests/s, p50/p95/p99 latency and the CPU time per request of the
-servers and, on PostgreSQL, of the database (read from /proc, so it holds apart
-from the machine's other load) per run,
+servers, of the app's tick and, on PostgreSQL, of the database (read from /proc,
+so it holds apart from the machine's other load) per run,
 and as its last line one JSON object with the medians and the ratios app/bare.
 Runs are short and made in pairs (app and bare back to back, in turns first);
 each ratio is the median of the pairs' ratios, so a machine whose speed drifts
@@ -230,6 +232,11 @@ def main(argv=None) -> None:
     env["BARE_AGENCY_ID"] = str(agency_id)
     app_port, bare_port = free_port(), free_port()
     servers = [serve(args, env, "wsgi:app", ROOT, app_port), serve(args, env, "bare_app:app", ROOT / "bench", bare_port)]
+    # The app's escalation tick fires each filing's intake rung: it runs beside the app
+    # (on the same cores) and its CPU counts with the app's (bench/_engine.py).
+    engine = subprocess.Popen([sys.executable, str(ROOT / "bench/_engine.py")], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, start_new_session=True)
+    servers.append(engine)
     auth = {"Authorization": f"Bearer {token}"}
     server_of = {app_port: servers[0], bare_port: servers[1]}
     kinds = {
@@ -250,16 +257,23 @@ def main(argv=None) -> None:
                 # whose speed drifts then weighs on both sides of the pair alike.
                 for kind in (phase if run % 2 else phase[::-1]):
                     spec = kinds[kind]
-                    cpu_before = server_cpu_seconds(server_of[spec[0]]), database_cpu_seconds()
+                    def cpu():
+                        return (server_cpu_seconds(server_of[spec[0]]), server_cpu_seconds(engine),
+                                database_cpu_seconds())
+                    cpu_before = cpu()
                     figures = load(*spec, seconds=args.seconds, clients=args.clients)
-                    cpu_after = server_cpu_seconds(server_of[spec[0]]), database_cpu_seconds()
-                    for key, before, after in zip(("server_cpu_ms", "database_cpu_ms"), cpu_before, cpu_after):
+                    cpu_after = cpu()
+                    for key, before, after in zip(("server_cpu_ms", "engine_cpu_ms", "database_cpu_ms"),
+                                                  cpu_before, cpu_after):
                         figures[key] = (round((after - before) * 1000 / figures["requests"], 3)
                                         if before is not None and after is not None else None)
+                    if kind.startswith("bare"):
+                        figures["engine_cpu_ms"] = 0.0  # the bare app has no engine; the tick had nothing to do
                     results[kind].append(figures)
                     say(f"run {run}/{args.runs} {kind:9}: {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  "
                         f"p95 {figures['p95_ms']} ms  p99 {figures['p99_ms']} ms  errors {figures['errors']}  "
-                        f"CPU ms/request: server {figures['server_cpu_ms']}, database {figures['database_cpu_ms']}")
+                        f"CPU ms/request: server {figures['server_cpu_ms']}, engine {figures['engine_cpu_ms']}, "
+                        f"database {figures['database_cpu_ms']}")
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
@@ -267,7 +281,8 @@ def main(argv=None) -> None:
 
     def median(kind: str, key: str):
         return statistics.median(r[key] for r in results[kind])
-    summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms", "database_cpu_ms")
+    summary = {kind: {key: median(kind, key) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms", "engine_cpu_ms",
+                                                        "database_cpu_ms")
                       if all(r[key] is not None for r in results[kind])} |
                {"errors": sum(r["errors"] for r in results[kind])} for kind in kinds}
     def ratio(what: str) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -29,6 +30,8 @@ from coenforce.notify.dispatcher import Dispatcher, dispatch
 log = logging.getLogger("coenforce.scheduler")
 # How often the scheduler's main loop looks for a stop request (SIGTERM, Ctrl-C).
 STOP_CHECK_SECONDS = 0.5
+# A woken tick begins at least this long after the last one began (see tick_now).
+WAKE_GAP_SECONDS = 0.2
 
 
 def run_tick(app: Flask) -> dict | None:
@@ -76,6 +79,10 @@ class SchedulerProcess(BlockingScheduler):
         self._lock = threading.Lock()
         self._stopping = False
         self._stop_requested = False
+        self._ticking = False
+        self._tick_again = False
+        self._last_tick = clock.now()
+        self._polling_stopped = threading.Event()
 
     def ensure_dispatcher(self) -> None:
         """The "dispatch" job: start the sending loop, or start it again should it have died."""
@@ -90,11 +97,51 @@ class SchedulerProcess(BlockingScheduler):
             self._dispatcher_thread.start()
 
     def tick_now(self) -> None:
-        """A clock was opened (PostgreSQL's NOTIFY): run the tick at once, so its
-        first rung fires now rather than at the next interval. A tick under way
-        (max_instances=1) leaves it to the next one, a second away."""
-        if self.running and not self._stopping:
-            self.modify_job("escalation_tick", next_run_time=clock.now())
+        """A clock was opened (PostgreSQL's NOTIFY): run the tick now, so its first
+        rung fires now rather than at the next interval; but not sooner than
+        WAKE_GAP_SECONDS after the last tick began: during a raid each tick then
+        fires the clocks of many filings in one batch, where ticks back to back
+        would fire one or two each, at several statements apiece."""
+        with self._lock:
+            if self._stopping or not self.running:
+                return
+            if self._ticking:
+                self._tick_again = True  # run_ticks schedules it when the tick ends
+                return
+            at = max(clock.now(), self._last_tick + timedelta(seconds=WAKE_GAP_SECONDS))
+        self.modify_job("escalation_tick", next_run_time=at)
+
+    def run_ticks(self) -> None:
+        """The escalation_tick job; a wake that came during it brings the next one forward."""
+        with self._lock:
+            self._ticking, self._tick_again = True, False
+            self._last_tick = clock.now()
+        try:
+            run_tick(self.app)
+        finally:
+            with self._lock:
+                self._ticking = False
+                again = self._tick_again and not self._stopping
+        if again:
+            self.modify_job("escalation_tick",
+                            next_run_time=max(clock.now(), self._last_tick + timedelta(seconds=WAKE_GAP_SECONDS)))
+
+    def _poll_for_due_clocks(self) -> None:
+        """SQLite has no NOTIFY: a read every DISPATCH_POLL_SECONDS looks for a
+        clock with a rung due (a new one's first) and wakes the tick."""
+        poll = self.app.config["DISPATCH_POLL_SECONDS"]
+        while not self._polling_stopped.wait(poll):
+            try:
+                with self.app.app_context():
+                    probe = db.new_session(self.app, sqlite_begin="DEFERRED")
+                    try:
+                        due = escalation.anything_due(probe, clock.now())
+                    finally:
+                        probe.close()
+                if due:
+                    self.tick_now()
+            except Exception:  # the database is busy or gone: the interval's tick still runs
+                log.warning("could not look for due clocks", exc_info=True)
 
     def start(self, *args, **kwargs) -> None:
         # TERM, and Ctrl-C unless it is ignored (a background job of `make run`), only
@@ -104,9 +151,12 @@ class SchedulerProcess(BlockingScheduler):
             for sig in (signal.SIGTERM, signal.SIGINT):
                 if signal.getsignal(sig) is not signal.SIG_IGN:
                     handled[sig] = signal.signal(sig, self._request_stop)
+        if db.engine_for(self.app).dialect.name == "sqlite":
+            threading.Thread(target=self._poll_for_due_clocks, name="coenforce-due-clocks", daemon=True).start()
         try:
             super().start(*args, **kwargs)
         finally:
+            self._polling_stopped.set()
             self.stop_gracefully()
             for sig, previous in handled.items():
                 signal.signal(sig, previous)
@@ -157,7 +207,7 @@ def run_job(app: Flask, name: str, job) -> None:
 def build_scheduler(app: Flask) -> SchedulerProcess:
     scheduler = SchedulerProcess(app)
     job_options = dict(coalesce=True, max_instances=1, misfire_grace_time=None)
-    scheduler.add_job(run_tick, "interval", seconds=app.config["SCHEDULER_TICK_SECONDS"], args=[app],
+    scheduler.add_job(scheduler.run_ticks, "interval", seconds=app.config["SCHEDULER_TICK_SECONDS"],
                       id="escalation_tick", **job_options)
     scheduler.add_job(scheduler.ensure_dispatcher, "interval", seconds=app.config["SCHEDULER_DISPATCH_SECONDS"],
                       id="dispatch", next_run_time=clock.now(), **job_options)
