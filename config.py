@@ -208,8 +208,9 @@ class Config:
     # Seconds to wait before each retry; after the last one a notice is dead.
     DISPATCH_RETRY_SCHEDULE = [30, 60, 120, 300, 600, 1800, 3600, 3600, 7200]
 
-    # The tick fires new clocks' first rungs (a complaint's intake notice) too.
-    SCHEDULER_TICK_SECONDS = 1
+    # The interval tick; the scheduler also ticks as soon as it sees a clock due
+    # (it looks every DISPATCH_POLL_SECONDS), which fires new clocks' first rungs.
+    SCHEDULER_TICK_SECONDS = 30
     SCHEDULER_DISPATCH_SECONDS = 5
 
     @classmethod

@@ -91,14 +91,14 @@ class SchedulerProcess(BlockingScheduler):
                 return
             if self._dispatcher_thread is not None:
                 log.error("the dispatcher loop had stopped; starting it again")
-            self.dispatcher = Dispatcher(self.app, on_notify={escalation.WAKE_CHANNEL: self.tick_now})
+            self.dispatcher = Dispatcher(self.app)
             self._dispatcher_thread = threading.Thread(target=self.dispatcher.run, name="coenforce-dispatcher",
                                                        daemon=True)
             self._dispatcher_thread.start()
 
     def tick_now(self) -> None:
-        """A clock was opened (PostgreSQL's NOTIFY): run the tick now, so its first
-        rung fires now rather than at the next interval; but not sooner than
+        """A clock is due (a new one's first rung): run the tick now rather than at
+        the next interval; but not sooner than
         WAKE_GAP_SECONDS after the last tick began: during a raid each tick then
         fires the clocks of many filings in one batch, where ticks back to back
         would fire one or two each, at several statements apiece."""
@@ -127,8 +127,9 @@ class SchedulerProcess(BlockingScheduler):
                             next_run_time=max(clock.now(), self._last_tick + timedelta(seconds=WAKE_GAP_SECONDS)))
 
     def _poll_for_due_clocks(self) -> None:
-        """SQLite has no NOTIFY: a read every DISPATCH_POLL_SECONDS looks for a
-        clock with a rung due (a new one's first) and wakes the tick."""
+        """A read every DISPATCH_POLL_SECONDS looks for a clock with a rung due (a
+        new one's first) and wakes the tick. (A NOTIFY from each filing would
+        cost every filing a statement and PostgreSQL's commit-time lock.)"""
         poll = self.app.config["DISPATCH_POLL_SECONDS"]
         while not self._polling_stopped.wait(poll):
             try:
@@ -151,8 +152,7 @@ class SchedulerProcess(BlockingScheduler):
             for sig in (signal.SIGTERM, signal.SIGINT):
                 if signal.getsignal(sig) is not signal.SIG_IGN:
                     handled[sig] = signal.signal(sig, self._request_stop)
-        if db.engine_for(self.app).dialect.name == "sqlite":
-            threading.Thread(target=self._poll_for_due_clocks, name="coenforce-due-clocks", daemon=True).start()
+        threading.Thread(target=self._poll_for_due_clocks, name="coenforce-due-clocks", daemon=True).start()
         try:
             super().start(*args, **kwargs)
         finally:

@@ -61,9 +61,9 @@ class DeadlineKind:
     conditions: frozenset[str] = frozenset()
     # Urgent kinds (a detained worker) fire the rungs already due when the clock
     # opens in the opening transaction: everyone is told at once. Other kinds'
-    # first rungs are fired by the tick (every SCHEDULER_TICK_SECONDS), in
-    # batches with the other clocks due: the request that opens the clock does
-    # not fan out, which was a third of a filing's cost.
+    # first rungs are fired by the tick, which the scheduler runs as soon as it
+    # sees a clock due, in batches with the other clocks due: the request that
+    # opens the clock does not fan out, which was a fifth of a filing's cost.
     urgent: bool = False
 
 
@@ -114,9 +114,9 @@ def ladder_for(kind: str) -> Ladder:
 
 def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id: int, organization_id: int,
                   reference: str, path: str, starts_at: datetime, due_at: datetime) -> Deadline:
-    """Start a clock. Its first rung (the intake notice) is the tick's to fire,
-    within SCHEDULER_TICK_SECONDS; an urgent kind's rungs already due fire in
-    this transaction."""
+    """Start a clock. Its first rung (the intake notice) is the tick's to fire:
+    the scheduler looks for due clocks every DISPATCH_POLL_SECONDS. An urgent
+    kind's rungs already due fire in this transaction."""
     now = clock.now()
     ladder = ladder_for(kind)
     if not _registry(current_app).kinds[kind].urgent:
@@ -134,15 +134,7 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
     )])
     if step is not None:
         _act(session, [(_due(deadline), step)], now, Counter())
-    elif session.get_bind().dialect.name == "postgresql":
-        write_at_commit(session, _WAKE_TICK)  # the scheduler ticks at once (SQLite: within a second)
     return deadline
-
-
-# PostgreSQL: the channel on which the scheduler runs a tick at once (it LISTENs
-# beside the dispatcher); delivered at commit, once per transaction.
-WAKE_CHANNEL = "coenforce_deadlines"
-_WAKE_TICK = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
 
 
 _BEFORE_ANY_RUNG = datetime.min.replace(tzinfo=timezone.utc)  # a ladder's step at it: nothing due, the first next

@@ -28,7 +28,6 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import and_, case, or_, select, update
@@ -225,8 +224,7 @@ class Dispatcher:
     releases any claim whose send never started.
     """
 
-    def __init__(self, app: Flask, sender=None, senders: int | None = None,
-                 on_notify: dict[str, Callable[[], None]] | None = None):
+    def __init__(self, app: Flask, sender=None, senders: int | None = None):
         from coenforce.db import db
         self.app = app
         config = app.config
@@ -249,8 +247,6 @@ class Dispatcher:
         self.stopped = threading.Event()
         self.listening = threading.Event()
         self._listener: threading.Thread | None = None
-        # Other channels its LISTEN connection serves (the scheduler's tick), and what each wakes.
-        self.on_notify = on_notify or {}
 
     # -- the loop
 
@@ -340,15 +336,12 @@ class Dispatcher:
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(*cargs, **cparams, autocommit=True) as conn:
-                    for channel in (CHANNEL, *self.on_notify):
-                        conn.execute(f"LISTEN {channel}")
+                    conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     self.wake.set()  # anything enqueued before LISTEN is found by the next step
-                    for callback in self.on_notify.values():
-                        callback()  # and whatever its other channels announced before
                     while not self.stopping.is_set():
-                        for note in conn.notifies(timeout=1.0, stop_after=1):
-                            self.on_notify.get(note.channel, self.wake.set)()
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake.set()
             except Exception:
                 self.listening.clear()
                 log.warning("dispatcher: LISTEN connection lost; polling until it is back", exc_info=True)

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 
 from coenforce import clock
 from coenforce.db import db
@@ -80,18 +79,10 @@ def _intake_latencies(env, fake, token, tmp_path) -> list[float]:
 
 def test_a_filed_complaint_reaches_the_provider_within_seconds(env, fake, token, tmp_path):
     """With the scheduler running, each intake notice reaches the provider within 2 s of
-    the complaint's 201, and most within 1 s: the tick fires it (every second; on
-    PostgreSQL woken by the filing's NOTIFY), the dispatcher sends it (NOTIFY; SQLite:
-    a short poll)."""
-    latencies = _intake_latencies(env, fake, token, tmp_path)
-    assert max(latencies) < 2.0 and statistics.median(latencies) < 1.0, latencies
-
-
-@pytest.mark.postgresql_only
-def test_on_postgresql_a_filing_wakes_the_tick_at_once(env, fake, token, tmp_path):
-    """With the tick a minute apart, intake notices still leave at once: the filing's
-    NOTIFY runs the tick."""
-    latencies = _intake_latencies({**env, "COENFORCE_SCHEDULER_TICK_SECONDS": "60"}, fake, token, tmp_path)
+    the complaint's 201, and most within 1 s, though the interval tick is an hour
+    apart: the scheduler sees the new clock due (it looks every 0.25 s) and ticks,
+    the dispatcher sends (NOTIFY; SQLite: a short poll)."""
+    latencies = _intake_latencies({**env, "COENFORCE_SCHEDULER_TICK_SECONDS": "3600"}, fake, token, tmp_path)
     assert max(latencies) < 2.0 and statistics.median(latencies) < 1.0, latencies
 
 
