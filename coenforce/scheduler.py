@@ -7,7 +7,9 @@ The dispatcher is not a job on an interval any more: it is a loop in a thread
 of its own (coenforce.notify.dispatcher.Dispatcher) that keeps a pool of
 senders busy and wakes on NOTIFY (PostgreSQL) or a short poll (SQLite), so a
 notice leaves within a second of its commit. The "dispatch" job only makes
-sure that loop is running.
+sure that loop is running. The tick runs on its interval and, besides, as soon
+as a read every 0.25 s finds a clock due (a new complaint's intake notice), in
+batches (see SchedulerProcess.tick_now).
 
 SIGTERM (and Ctrl-C) stop it gracefully: no new tick or claim starts, a tick
 under way finishes, sends in flight are recorded, unsent claims are released.
@@ -37,8 +39,8 @@ WAKE_GAP_SECONDS = 0.2
 def run_tick(app: Flask) -> dict | None:
     with app.app_context():
         if db.engine_for(app).dialect.name == "sqlite":
-            # The tick runs every second: a read asks first whether anything is
-            # due, so an idle scheduler does not take the write lock each time.
+            # A read asks first whether anything is due, so an interval tick with
+            # nothing to do does not take the write lock.
             probe = db.new_session(app, sqlite_begin="DEFERRED")
             try:
                 if not escalation.anything_due(probe, clock.now()):
@@ -98,10 +100,10 @@ class SchedulerProcess(BlockingScheduler):
 
     def tick_now(self) -> None:
         """A clock is due (a new one's first rung): run the tick now rather than at
-        the next interval; but not sooner than
-        WAKE_GAP_SECONDS after the last tick began: during a raid each tick then
-        fires the clocks of many filings in one batch, where ticks back to back
-        would fire one or two each, at several statements apiece."""
+        the next interval, but not sooner than WAKE_GAP_SECONDS after the last
+        tick began: during a raid each tick then fires the clocks of many filings
+        in one batch, where ticks back to back would fire one or two each, at
+        several statements apiece."""
         with self._lock:
             if self._stopping or not self.running:
                 return

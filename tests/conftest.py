@@ -189,8 +189,8 @@ def outbox(app) -> list:
 
 
 def engine_ticks(now=None) -> dict:
-    """The scheduler's escalation tick at the test's time (it runs every
-    SCHEDULER_TICK_SECONDS), committed: new clocks' first rungs fire in it."""
+    """The escalation tick at the test's time, committed, as the scheduler runs
+    it when it finds a clock due: new clocks' first rungs fire in it."""
     from coenforce import escalation
     with db_write() as s:
         return escalation.tick(s, now)

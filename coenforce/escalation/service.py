@@ -137,7 +137,8 @@ def open_deadline(session: Session, *, kind: str, subject_type: str, subject_id:
     return deadline
 
 
-_BEFORE_ANY_RUNG = datetime.min.replace(tzinfo=timezone.utc)  # a ladder's step at it: nothing due, the first next
+# Planned at this time, a ladder has nothing due and names its first rung as the next.
+_BEFORE_ANY_RUNG = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def stop_deadline(session: Session, deadline: Deadline, at: datetime) -> bool:
@@ -162,7 +163,7 @@ def stop_deadline(session: Session, deadline: Deadline, at: datetime) -> bool:
 
 def anything_due(session: Session, now: datetime) -> bool:
     """Whether any clock has a rung due at `now`: a read on the due index, which
-    a scheduler on SQLite makes before taking the write lock for a tick."""
+    the scheduler makes every DISPATCH_POLL_SECONDS to know when to tick."""
     return session.execute(select(Deadline.id).where(
         Deadline.stopped_at.is_(None), Deadline.next_rung_at <= now).limit(1)).first() is not None
 
