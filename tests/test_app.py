@@ -31,6 +31,39 @@ def test_scheduler_jobs_are_coalesced_single_and_never_dropped(app):
     assert not scheduler.running
 
 
+def test_wakes_during_a_tick_bring_one_more_tick_forward_no_sooner_than_the_gap(app, frozen, monkeypatch):
+    """Clocks found due while a tick runs make one more tick, not one each, and a
+    woken tick begins WAKE_GAP_SECONDS after the last began: during a raid each
+    tick fires many filings' notices in one batch."""
+    from datetime import timedelta
+
+    from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
+
+    import coenforce.scheduler as scheduler_module
+    scheduler = build_scheduler(app)
+    scheduled = []  # the next run times the scheduler was given for the tick
+    monkeypatch.setattr(scheduler, "modify_job", lambda job_id, **changes: scheduled.append(
+        (job_id, changes["next_run_time"])))
+    ticks = []
+
+    def a_tick_during_which_two_clocks_open(_app):
+        ticks.append(frozen())
+        scheduler.tick_now()
+        scheduler.tick_now()
+    monkeypatch.setattr(scheduler_module, "run_tick", a_tick_during_which_two_clocks_open)
+    scheduler.state = STATE_RUNNING  # as started; nothing runs jobs in this test
+    try:
+        scheduler.run_ticks()
+        gap = timedelta(seconds=scheduler_module.WAKE_GAP_SECONDS)
+        assert ticks == [frozen()] and scheduled == [("escalation_tick", frozen() + gap)]
+
+        frozen.advance(seconds=1)  # a clock found due later, past the gap: the tick runs now
+        scheduler.tick_now()
+        assert scheduled[-1] == ("escalation_tick", frozen())
+    finally:
+        scheduler.state = STATE_STOPPED
+
+
 def test_scheduler_jobs_do_real_work(app, world, make_complaint, frozen, session):
     """The functions the scheduler calls tick and dispatch through the real engine."""
     from coenforce.scheduler import run_dispatch, run_tick
