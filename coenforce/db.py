@@ -6,6 +6,7 @@ same models, migrations and tests run on both.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import select
@@ -190,13 +191,11 @@ def _write_queued(session: Session) -> None:
         return
     session.flush()  # objects added to the session go first: queued rows may refer to them
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        for statement, parameters in queued:
-            connection.execute(statement, parameters)
-        return
     driver = connection.connection.dbapi_connection
+    # PostgreSQL: sent at once in psycopg's pipeline, the answers read when it ends.
+    together = driver.pipeline() if connection.dialect.name == "postgresql" else contextlib.nullcontext()
     try:
-        with driver.pipeline():  # sent at once; the answers are read when it ends
+        with together:
             for statement, parameters in queued:
                 connection.execute(statement, parameters)
     except driver.Error as error:  # raised as the pipeline ends, outside SQLAlchemy: give it SQLAlchemy's type

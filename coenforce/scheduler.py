@@ -36,17 +36,8 @@ STOP_CHECK_SECONDS = 0.5
 WAKE_GAP_SECONDS = 0.2
 
 
-def run_tick(app: Flask) -> dict | None:
+def run_tick(app: Flask) -> dict:
     with app.app_context():
-        if db.engine_for(app).dialect.name == "sqlite":
-            # A read asks first whether anything is due, so an interval tick with
-            # nothing to do does not take the write lock.
-            probe = db.new_session(app, sqlite_begin="DEFERRED")
-            try:
-                if not escalation.anything_due(probe, clock.now()):
-                    return None
-            finally:
-                probe.close()
         session = db.new_session(app)  # BEGIN IMMEDIATE on SQLite: ticks are serialized
         try:
             counts = escalation.tick(session)

@@ -17,7 +17,6 @@ from pydantic import TypeAdapter
 from sqlalchemy import Select, String, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import ColumnElement
 
 from coenforce import audit, clock, escalation
@@ -292,8 +291,7 @@ def open_complaint(session: Session, user: User, data: ComplaintIn) -> Complaint
     share_events = insert_loaded(session, ShareEvent, [
         dict(complaint_id=complaint.id, partner_id=p, shared=True, by_user_id=user.id, at=now) for p in shared_with])
     # Everything a new complaint has is known here (it has no actions or damages
-    # yet): say so, rather than have the intake notice's recipients or the
-    # response query for it.
+    # yet): say so, rather than have the response query for it.
     for name, value in (("retaliation", retaliation), ("shares", shares), ("share_events", share_events),
                         ("actions", []), ("damage_items", [])):
         set_committed_value(complaint, name, value)
@@ -448,13 +446,8 @@ _CASES = select(Complaint.id, Complaint.agency_id, Complaint.assignee_id, _SHARE
 def recipients(session: Session, items: list[tuple[DueDeadline, Rung]]) -> list[list[int]]:
     """The user ids each complaint-clock rung tells, for many rungs with four queries in all."""
     ids = {deadline.subject_id for deadline, _rung in items}
-    # A complaint filed in this transaction (its intake rung) is in the session
-    # already, with its shares: only the others are read.
-    held = [c for c in (session.identity_map.get(identity_key(Complaint, i)) for i in ids) if c is not None]
-    read = session.execute(_CASES, {"ids": list(ids - {c.id for c in held})}).all() if len(held) < len(ids) else []
-    cases = {c.id: _Case(c.agency_id, c.assignee_id, c.shared_with) for c in held} | {
-        complaint_id: _Case(agency_id, assignee_id, _partner_ids(shares))
-        for complaint_id, agency_id, assignee_id, shares in read}
+    cases = {complaint_id: _Case(agency_id, assignee_id, _partner_ids(shares))
+             for complaint_id, agency_id, assignee_id, shares in session.execute(_CASES, {"ids": list(ids)})}
     people = reachable(session, {case.agency_id for case in cases.values()},
                        {p for case in cases.values() for p in case.shares}, liaisons=True,
                        people={case.assignee_id for case in cases.values() if case.assignee_id})
