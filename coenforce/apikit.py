@@ -154,7 +154,11 @@ def _page_model(item: type[BaseModel]) -> type[BaseModel]:
 
 def _json(out: BaseModel, status: int):
     # pydantic writes the JSON itself (in Rust), without a dict built first.
-    return current_app.response_class(out.model_dump_json(), status=status, mimetype="application/json")
+    return _json_bytes(out.model_dump_json(), status)
+
+
+def _json_bytes(body: str | bytes, status: int):
+    return current_app.response_class(body, status=status, mimetype="application/json")
 
 
 def operation(summary, *, record: Callable | None = None, requires: str | None = None,
@@ -165,6 +169,7 @@ def operation(summary, *, record: Callable | None = None, requires: str | None =
     loads the record named by the path's `id` within the caller's scope."""
     items = TypeAdapter(list[response]) if response is not None and many else None
     page_out = _page_model(response) if items is not None else None
+    page_rows = schemas.row_serializer(page_out) if items is not None else None
 
     def decorate(view):
         @functools.wraps(view)
@@ -185,6 +190,9 @@ def operation(summary, *, record: Callable | None = None, requires: str | None =
                 return jsonify(result or {}), status
             if many:
                 page = result if isinstance(result, schemas.Page) else schemas.Page(list(result), len(result), None)
+                if page.shaped:
+                    return _json_bytes(page_rows.to_json(
+                        {"items": page.items, "total": page.total, "next": _next_link(page)}, warnings="error"), status)
                 # Items the service already built as the response schema are not validated twice.
                 built = all(isinstance(item, response) for item in page.items)
                 out = page_out.model_construct(

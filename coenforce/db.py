@@ -363,12 +363,15 @@ class Database:
 
     @staticmethod
     def _end_successful_read(response):
-        """A read that succeeded ends its transaction with COMMIT, not the ROLLBACK
-        of closing the session: psycopg forgets every statement it prepared on
-        the connection at a ROLLBACK, so PostgreSQL would parse and plan each list
-        statement again at every request. (A read writes nothing it has not
-        committed itself; a request that failed is still rolled back.)"""
-        if request.method in READ_METHODS and response.status_code < 400 and "db_session" in g:
+        """On PostgreSQL a read that succeeded ends its transaction with COMMIT,
+        not the ROLLBACK of closing the session: psycopg forgets every statement
+        it prepared on the connection at a ROLLBACK, so PostgreSQL would parse
+        and plan each list statement again at every request. (A read writes
+        nothing it has not committed itself; a request that failed is still
+        rolled back.) SQLite prepares nothing across transactions: there the
+        closing ROLLBACK ends the read, without the ORM's commit."""
+        if request.method in READ_METHODS and response.status_code < 400 and "db_session" in g \
+                and g.db_session.get_bind().dialect.name != "sqlite":
             g.db_session.commit()
         return response
 

@@ -10,7 +10,7 @@ from coenforce.complaints.schemas import ActionIn, AssignIn
 from coenforce.complaints.service import assign, record_action
 from coenforce.db import db
 
-from tests.conftest import statements
+from tests.conftest import BACKEND, statements
 
 CASE_LINK = re.compile(r'href="/complaints/(\d+)"')
 
@@ -104,12 +104,15 @@ def transaction_ends(app):
             event.remove(engine, name, handler)
 
 
-def test_a_read_that_succeeds_commits_and_one_that_fails_rolls_back(app, api, world, file_complaints):
+def test_a_read_that_succeeds_commits_on_postgresql_and_one_that_fails_rolls_back(app, api, world, file_complaints):
     file_complaints(2)
     caller = api(world.supervisor)
     with transaction_ends(app) as ends:
         assert caller.get("/complaints?limit=5").status_code == 200
-    assert ends == ["commit"], "psycopg forgets its prepared statements at a rollback"
+    if BACKEND == "postgresql":
+        assert ends == ["commit"], "psycopg forgets its prepared statements at a rollback"
+    else:  # SQLite keeps nothing prepared across transactions: closing ends the read
+        assert ends == ["rollback"]
     with transaction_ends(app) as ends:
         assert caller.get("/complaints/999999").status_code == 404
     assert "commit" not in ends

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from coenforce.complaints.types import ActionType, ComplaintStatus, Language, RetaliationType
 from coenforce.escalation import ClockState
@@ -97,7 +97,8 @@ class ActionOut(Output):
     taken_at: datetime
     note: str | None
     language: Language | None
-    recorded_by: int = Field(validation_alias="recorded_by_id")
+    # Read from an action object's recorded_by_id, or from a list row's recorded_by.
+    recorded_by: int = Field(validation_alias=AliasChoices("recorded_by_id", "recorded_by"))
     recorded_at: datetime
 
 

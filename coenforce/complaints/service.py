@@ -28,7 +28,7 @@ from coenforce.complaints.schemas import (
     ActionIn, AssignIn, CloseIn, ComplaintFilter, ComplaintIn, ComplaintListQuery, ComplaintSummaryOut, DamagesIn,
     ShareIn,
 )
-from coenforce.complaints.types import ActionType, ComplaintStatus
+from coenforce.complaints.types import ActionType, ComplaintStatus, RetaliationType
 from coenforce.db import as_dicts, insert_loaded, paged
 from coenforce.employers import employer_key
 from coenforce.enums import SubjectType
@@ -127,8 +127,8 @@ _SUMMARY = (Complaint.id, Complaint.agency_id, Complaint.filed_by_org_id, Compla
 _ORDERS = {"pages": (Deadline.stopped_at.is_not(None), Deadline.due_at, Complaint.id.desc()),
            "api": (Deadline.due_at, Deadline.subject_id)}
 _ACTION = (ResponseAction.complaint_id, ResponseAction.id, ResponseAction.type, ResponseAction.qualifying,
-           ResponseAction.taken_at, ResponseAction.note, ResponseAction.language, ResponseAction.recorded_by_id,
-           ResponseAction.recorded_at)
+           ResponseAction.taken_at, ResponseAction.note, ResponseAction.language,
+           ResponseAction.recorded_by_id.label("recorded_by"), ResponseAction.recorded_at)
 _ACTIONS_OF = (select(*_ACTION).where(ResponseAction.complaint_id.in_(bindparam("ids", expanding=True)))
                .order_by(ResponseAction.taken_at))
 _summaries = TypeAdapter(list[ComplaintSummaryOut])
@@ -173,8 +173,12 @@ def _page_rows(session: Session, filters: tuple, order: str, limit: int, offset:
     return rows, connection.scalar(_count_statement(scope, names), params) if beyond_start else 0
 
 
-def _split(joined: str | None) -> list[str]:
-    return sorted(joined.split(",")) if joined else []
+def _types(joined: str | None) -> list[RetaliationType]:
+    """The retaliation types a list row carries as one text, in order."""
+    return sorted(_RETALIATION_TYPE[value] for value in joined.split(",")) if joined else []
+
+
+_RETALIATION_TYPE = {member.value: member for member in RetaliationType}
 
 
 def _partner_ids(joined: str | None) -> list[int]:
@@ -182,8 +186,9 @@ def _partner_ids(joined: str | None) -> list[int]:
     return sorted(int(partner) for partner in joined.split(",")) if joined else []
 
 
-def _summarize(session: Session, rows: list[dict]) -> list[ComplaintSummaryOut]:
-    """List rows as ComplaintSummaryOut; one more query for the actions of all rows together."""
+def _summary_rows(session: Session, rows: list[dict]) -> list[dict]:
+    """List rows as dicts shaped like ComplaintSummaryOut (see schemas.row_serializer);
+    one more query for the actions of all rows together."""
     actions = defaultdict(list)
     acted = [row["id"] for row in rows if row["acted"]]
     if acted:
@@ -192,11 +197,11 @@ def _summarize(session: Session, rows: list[dict]) -> list[ComplaintSummaryOut]:
     now = clock.now()
     for row in rows:  # each row becomes its item: the columns as they are, and what is made of them
         row.update(
-            reference=reference_of(row["id"]), retaliation_types=_split(row["types"]),
-            shared_with=_partner_ids(row["shares"]), actions=actions.get(row["id"], ()),
+            reference=reference_of(row["id"]), retaliation_types=_types(row["types"]),
+            shared_with=_partner_ids(row["shares"]), actions=actions.get(row["id"], []),
             attorney_list={"provided_at": row["attorney_list_provided_at"], "language": row["attorney_list_language"]},
-            clock=clock_reading(row["starts_at"], row["due_at"], row["stopped_at"], now))
-    return _summaries.validate_python(rows, from_attributes=True)
+            clock=clock_reading(row["starts_at"], row["due_at"], row["stopped_at"], now)._asdict())
+    return rows
 
 
 def list_complaints(session: Session, user: User, where: ComplaintFilter | None = None, *,
@@ -204,7 +209,7 @@ def list_complaints(session: Session, user: User, where: ComplaintFilter | None 
     """A page of the complaints `user` may see, running clocks first (nearest due
     first), then the rest, newest first; with the number that match in all."""
     rows, total = _page_rows(session, _filters(user, where or ComplaintFilter(), unassigned), "pages", limit, offset)
-    return Page(_summarize(session, rows), total, None)
+    return Page(_summaries.validate_python(_summary_rows(session, rows)), total, None)
 
 
 def page_of_complaints(session: Session, user: User, query: ComplaintListQuery) -> Page:
@@ -213,7 +218,8 @@ def page_of_complaints(session: Session, user: User, query: ComplaintListQuery) 
     rows, total = _page_rows(session, _filters(user, query), "api", query.limit + 1, after=query.after)
     more = len(rows) > query.limit
     rows = rows[:query.limit]
-    return Page(_summarize(session, rows), total, (rows[-1]["due_at"], rows[-1]["id"]) if more else None)
+    return Page(_summary_rows(session, rows), total, (rows[-1]["due_at"], rows[-1]["id"]) if more else None,
+                shaped=True)
 
 
 def clock_counts(session: Session, scope) -> dict[str, int]:

@@ -6,6 +6,8 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from coenforce.complaints.models import Complaint
+from coenforce.complaints.schemas import AssignIn
+from coenforce.complaints.service import assign
 from coenforce.escalation.models import Deadline
 from coenforce.notify.models import Notice
 from coenforce.openapi import document
@@ -68,6 +70,30 @@ def test_the_filing_answer_is_what_reading_the_complaint_gives(app, world, api, 
     assert created.get_json() == shown.get_json()
     assert shown.get_json()["shared_with"] == [world.partner.id]
     assert shown.get_json()["retaliation_types"] == ["immigration_threat", "termination"]
+
+
+def test_a_list_item_is_what_reading_the_complaint_gives(world, api, session, frozen):
+    # List items are written straight from their rows (schemas.row_serializer),
+    # a complaint read alone from its validated model: the two must agree.
+    caller = api(world.investigator)
+    complaint_id = caller.post("/complaints", json={**VALID, "shared_with": [world.partner.id]}).get_json()["id"]
+    frozen.advance(hours=1)
+    for action in ({"type": "note", "note": "Llamó el trabajador."},
+                   {"type": "attorney_list_provided", "language": "es"}):
+        assert caller.post(f"/complaints/{complaint_id}/actions", json=action).status_code == 201
+    assign(session, world.supervisor, session.get(Complaint, complaint_id), AssignIn(assignee_id=world.investigator.id))
+    session.commit()
+    frozen.advance(minutes=5)
+    listed = caller.get("/complaints")
+    assert_documented(listed, "/complaints", "get")
+    [item] = listed.get_json()["items"]
+    shown = caller.get(f"/complaints/{complaint_id}").get_json()
+    del shown["damages"]
+    assert item == shown
+    assert item["assignee_name"] and item["shared_with"] == [world.partner.id]
+    assert item["attorney_list"]["language"] == "es" and [a["type"] for a in item["actions"]] == [
+        "note", "attorney_list_provided"]
+    assert item["actions"][0]["recorded_by"] == world.investigator.id
 
 
 def test_actions_stop_the_clock_only_when_qualifying(world, api, frozen):
