@@ -200,7 +200,7 @@ def _summary_rows(session: Session, rows: list[dict]) -> list[dict]:
             reference=reference_of(row["id"]), retaliation_types=_types(row["types"]),
             shared_with=_partner_ids(row["shares"]), actions=actions.get(row["id"], []),
             attorney_list={"provided_at": row["attorney_list_provided_at"], "language": row["attorney_list_language"]},
-            clock=clock_reading(row["starts_at"], row["due_at"], row["stopped_at"], now)._asdict())
+            clock=clock_reading(row["starts_at"], row["due_at"], row["stopped_at"], now))
     return rows
 
 

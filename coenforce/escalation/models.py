@@ -1,7 +1,7 @@
 """Deadlines and the record of each rung a tick fired, with the ones it skipped."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TypedDict
 import datetime as dt
 from datetime import datetime, timedelta
 
@@ -21,9 +21,9 @@ class ClockState(LabeledEnum):
     BREACHED = "breached", _l("Breached")
 
 
-class ClockReading(NamedTuple):
-    """A deadline as pages and the API show it at one moment (a tuple: lists make
-    one per row)."""
+class ClockReading(TypedDict):
+    """A deadline as pages and the API show it at one moment (a dict: lists make
+    one per row, and write it as it is)."""
 
     started_at: datetime
     due_at: datetime
@@ -45,9 +45,11 @@ def clock_reading(starts_at: datetime, due_at: datetime, stopped_at: datetime | 
     """A clock as pages and the API show it at `now`, from its three times
     (lists read them as columns, without loading deadline objects)."""
     end = stopped_at or now
-    return ClockReading(
-        starts_at, due_at, stopped_at, clock_state(due_at, stopped_at, now), round((due_at - starts_at) / _HOUR, 2),
-        int((due_at - now).total_seconds()) if stopped_at is None else None, int((end - starts_at).total_seconds()))
+    return {
+        "started_at": starts_at, "due_at": due_at, "stopped_at": stopped_at,
+        "state": clock_state(due_at, stopped_at, now), "target_hours": round((due_at - starts_at) / _HOUR, 2),
+        "remaining_seconds": int((due_at - now).total_seconds()) if stopped_at is None else None,
+        "elapsed_seconds": int((end - starts_at).total_seconds())}
 
 
 _HOUR = timedelta(hours=1)

@@ -32,7 +32,7 @@ def test_closing_stops_the_clock_where_it_stands_and_ends_escalation(app, world,
     assert closed.is_closed and closed.closed_at == START + timedelta(hours=10)
     assert closed.closing_note == "Resolved by the employer."
     assert closed.deadline.stopped_at == START + timedelta(hours=10)
-    assert closed.clock.state == ClockState.MET  # closed inside the 48 hours
+    assert closed.clock["state"] == ClockState.MET  # closed inside the 48 hours
     assert closed.deadline.next_rung_at is None
     # The intake notice is the only one; nothing more can come.
     assert escalation.tick(session, START + timedelta(days=5))["fired"] == 0
@@ -50,7 +50,7 @@ def test_closing_after_the_target_is_a_breach_and_cancels_unsent_notices(app, wo
     service.close(session, world.admin, reload(session, complaint.id), CloseIn(note="Withdrawn."))
     session.commit()
     closed = reload(session, complaint.id)
-    assert closed.clock.state == ClockState.BREACHED
+    assert closed.clock["state"] == ClockState.BREACHED
     statuses = {n.kind: n.status for n in session.scalars(select(Notice))}
     # Nothing unsent leaves after the close: a breach notice about a closed case helps nobody.
     assert statuses == {"complaint_response.intake": NoticeStatus.CANCELLED,
