@@ -71,7 +71,8 @@ class Complaint(Base):
         cascade="all, delete-orphan", order_by="ComplaintRetaliation.type", lazy="selectin")
     shares: Mapped[list["ComplaintShare"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     actions: Mapped[list["ResponseAction"]] = relationship(
-        cascade="all, delete-orphan", order_by="ResponseAction.taken_at")
+        # Actions taken at the same moment are shown in the order they were recorded.
+        cascade="all, delete-orphan", order_by="(ResponseAction.taken_at, ResponseAction.id)")
     damage_items: Mapped[list["DamageItem"]] = relationship(cascade="all, delete-orphan", order_by="DamageItem.id")
     share_events: Mapped[list["ShareEvent"]] = relationship(cascade="all, delete-orphan", order_by="ShareEvent.id")
     deadline: Mapped[Deadline] = relationship(

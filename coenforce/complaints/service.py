@@ -130,7 +130,7 @@ _ACTION = (ResponseAction.complaint_id, ResponseAction.id, ResponseAction.type, 
            ResponseAction.taken_at, ResponseAction.note, ResponseAction.language,
            ResponseAction.recorded_by_id.label("recorded_by"), ResponseAction.recorded_at)
 _ACTIONS_OF = (select(*_ACTION).where(ResponseAction.complaint_id.in_(bindparam("ids", expanding=True)))
-               .order_by(ResponseAction.taken_at))
+               .order_by(ResponseAction.taken_at, ResponseAction.id))
 _summaries = TypeAdapter(list[ComplaintSummaryOut])
 
 

@@ -78,6 +78,7 @@ def test_a_list_item_is_what_reading_the_complaint_gives(world, api, session, fr
     caller = api(world.investigator)
     complaint_id = caller.post("/complaints", json={**VALID, "shared_with": [world.partner.id]}).get_json()["id"]
     frozen.advance(hours=1)
+    # Both at the same moment: each view shows them in the order they were recorded.
     for action in ({"type": "note", "note": "Llamó el trabajador."},
                    {"type": "attorney_list_provided", "language": "es"}):
         assert caller.post(f"/complaints/{complaint_id}/actions", json=action).status_code == 201
