@@ -169,7 +169,6 @@ def operation(summary, *, record: Callable | None = None, requires: str | None =
     loads the record named by the path's `id` within the caller's scope."""
     items = TypeAdapter(list[response]) if response is not None and many else None
     page_out = _page_model(response) if items is not None else None
-    page_rows = schemas.row_serializer(page_out) if items is not None else None
 
     def decorate(view):
         @functools.wraps(view)
@@ -191,7 +190,7 @@ def operation(summary, *, record: Callable | None = None, requires: str | None =
             if many:
                 page = result if isinstance(result, schemas.Page) else schemas.Page(list(result), len(result), None)
                 if page.shaped:
-                    return _json_bytes(page_rows.to_json(
+                    return _json_bytes(schemas.row_serializer(page_out).to_json(
                         {"items": page.items, "total": page.total, "next": _next_link(page)}, warnings="error"), status)
                 # Items the service already built as the response schema are not validated twice.
                 built = all(isinstance(item, response) for item in page.items)

@@ -59,6 +59,7 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+@functools.cache
 def row_serializer(shape: Any) -> SchemaSerializer:
     """Writes dicts shaped like `shape` (an Output model, or a type made of them,
     such as a list of one) as the JSON the model writes, without building the
