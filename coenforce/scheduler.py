@@ -43,7 +43,7 @@ def run_tick(app: Flask) -> dict:
             counts = escalation.tick(session)
         finally:
             session.close()
-    if counts["fired"] or counts["skipped"]:
+    if counts["fired"] or counts["skipped"] or counts["held"]:
         log.info("escalation tick: %s", counts)
     return counts
 

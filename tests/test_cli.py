@@ -48,7 +48,7 @@ def test_escalate_and_dispatch_print_json_counts(runner, world, make_complaint):
     make_complaint(world.investigator)
     ticked = runner.invoke(args=["escalate", "--now", "2026-03-04T17:00:00Z"])
     assert ticked.exit_code == 0
-    assert json.loads(ticked.output) == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2}
+    assert json.loads(ticked.output) == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2, "held": 0}
     sent = runner.invoke(args=["dispatch", "--now", "2026-03-04T17:00:05+00:00"])
     assert json.loads(sent.output)["sent"] == 3
     assert runner.invoke(args=["escalate", "--now", "tomorrow"]).exit_code == 2

@@ -8,6 +8,7 @@ transaction. Two ticks at once, or one tick run twice, create no duplicate.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, bindparam, column, insert, or_, select, table, text, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,6 +28,8 @@ from coenforce.db import db, insert_loaded, write_at_commit
 from coenforce.escalation import calendar
 from coenforce.escalation.ladder import Entry, Ladder, LadderError, Rung, Step, parse_ladder
 from coenforce.escalation.models import Deadline, EscalationStep, Holiday
+
+log = logging.getLogger(__name__)
 
 
 class DueDeadline(NamedTuple):
@@ -219,7 +223,7 @@ def tick(session: Session, now: datetime | None = None) -> dict:
         raise errors[0]
     for more in results:
         counts.update(more)
-    return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices")}
+    return {key: counts.get(key, 0) for key in ("deadlines", "fired", "skipped", "notices", "held")}
 
 
 def _drain(session: Session, now: datetime, counts: Counter, failed: threading.Event,
@@ -243,14 +247,63 @@ def _drain(session: Session, now: datetime, counts: Counter, failed: threading.E
             break
         if on_full_batch is not None and len(deadlines) == batch_size:
             on_full_batch()
-        advanced = _advance_batch(session, deadlines, now, counts)
-        session.commit()
+        batch_counts: Counter = Counter()
+        try:
+            advanced = _advance_batch(session, deadlines, now, batch_counts)
+            session.commit()
+        except _DATABASE_UNAVAILABLE:
+            raise  # not a deadline's fault: the tick fails, and the next one tries again
+        except Exception:
+            session.rollback()
+            advanced = _advance_one_at_a_time(session, deadlines, now, counts)
+        else:
+            counts.update(batch_counts)
         if not advanced:
             break  # every row was taken by another process
 
 
+# A deadline its kind cannot act on (its recipients or its wording fail on it) waits
+# this long before the next try, so that it neither holds back the clocks due
+# with it nor makes every tick fail; each try that fails is logged.
+HOLD_AFTER_FAILURE = timedelta(minutes=1)
+# A lost connection, a lock or a deadlock says nothing about the deadlines.
+_DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def _advance_one_at_a_time(session: Session, deadlines: list[DueDeadline], now: datetime,
+                           counts: Counter) -> list:
+    """After a batch failed: each of its deadlines in a transaction of its own.
+    One that fails alone is held for HOLD_AFTER_FAILURE (compare-and-set on its
+    position, as an advance); returns the deadlines moved or held."""
+    handled = []
+    for deadline in deadlines:
+        own: Counter = Counter()
+        try:
+            handled += _advance_batch(session, [deadline], now, own)
+            session.commit()
+        except _DATABASE_UNAVAILABLE:
+            raise
+        except Exception:
+            session.rollback()
+            log.exception("deadline %s (%s, position %s) could not be advanced; next try in %s",
+                          deadline.id, deadline.kind, deadline.position, HOLD_AFTER_FAILURE)
+            held = session.execute(_HOLD, {"deadline_id": deadline.id, "old_position": deadline.position,
+                                           "now": now, "until": now + HOLD_AFTER_FAILURE}).rowcount
+            session.commit()
+            counts["held"] += held
+            handled += [deadline] * held
+        else:
+            counts.update(own)
+    return handled
+
+
 _deadlines = Deadline.__table__
 _DUE_COLUMNS = tuple(getattr(Deadline, field) for field in DueDeadline._fields)
+# Held once, whichever worker of the tick gets there first: still at its position and still due.
+_HOLD = (update(_deadlines)
+         .where(_deadlines.c.id == bindparam("deadline_id"), _deadlines.c.position == bindparam("old_position"),
+                _deadlines.c.stopped_at.is_(None), _deadlines.c.next_rung_at <= bindparam("now"))
+         .values(next_rung_at=bindparam("until")))
 
 
 def _due(deadline: Deadline) -> DueDeadline:

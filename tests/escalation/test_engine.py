@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from coenforce import escalation
 from coenforce.escalation import service as escalation_service
@@ -123,7 +124,7 @@ def test_unassigned_rung_is_silent_once_assigned(app, world, make_complaint, ses
 def test_catch_up_after_an_outage_fires_only_the_newest(app, world, make_complaint, session):
     complaint = make_complaint(world.investigator)
     counts = tick_at(app, START + timedelta(hours=50))
-    assert counts == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2}
+    assert counts == {"deadlines": 1, "fired": 1, "skipped": 3, "notices": 2, "held": 0}
     kinds = Counter(n.kind for n in notices())
     assert kinds == {"complaint_response.intake": 1, "complaint_response.breach": 2}
     deadline = clock_of(complaint)
@@ -147,7 +148,7 @@ def test_ticking_twice_at_the_same_instant_creates_nothing_new(app, world, make_
     total = len(notices())
     second = tick_at(app, at)
     assert first["fired"] == 1
-    assert second == {"deadlines": 0, "fired": 0, "skipped": 0, "notices": 0}
+    assert second == {"deadlines": 0, "fired": 0, "skipped": 0, "notices": 0, "held": 0}
     assert len(notices()) == total
 
 
@@ -269,7 +270,7 @@ def test_a_backlog_is_shared_with_a_helper_on_postgresql_and_each_rung_fires_onc
         make_complaint(world.investigator, employer_name=f"Employer {n}")
     with helper_joins_in(app) as helped:
         counts = tick_at(app, START + timedelta(hours=50))
-    assert counts == {"deadlines": 20, "fired": 20, "skipped": 60, "notices": 40}
+    assert counts == {"deadlines": 20, "fired": 20, "skipped": 60, "notices": 40, "held": 0}
     assert helped.is_set() == (BACKEND == "postgresql")
     breach = notices(kind="complaint_response.breach")
     assert len(breach) == 40 and len({n.dedupe_key for n in breach}) == 40
@@ -279,27 +280,91 @@ def test_a_backlog_is_shared_with_a_helper_on_postgresql_and_each_rung_fires_onc
     assert tick_at(app, START + timedelta(hours=50))["deadlines"] == 0
 
 
+def breach_state():
+    """The deadlines moved to the breach rung, those with its step, and the breach notices of each."""
+    with db_read() as s:
+        moved = set(s.scalars(select(Deadline.id).where(Deadline.position == 5)))
+        stepped = set(s.scalars(select(EscalationStep.deadline_id).where(EscalationStep.rung == "breach")))
+        notified = Counter(s.scalars(select(Notice.deadline_id).where(Notice.kind == "complaint_response.breach")))
+    return moved, stepped, notified
+
+
 @pytest.mark.postgresql_only
 @pytest.mark.app_config(ESCALATION_BATCH_SIZE=3, ESCALATION_TICK_WORKERS=2)
-def test_a_failing_helper_fails_the_tick_and_leaves_each_batch_whole(app, world, make_complaint, session):
-    """A helper's error stops the tick and is raised; its batch rolls back whole, and
-    the next tick does what was left, each rung still once."""
+def test_deadlines_a_helper_fails_on_are_held_whole_and_done_by_a_later_tick(app, world, make_complaint, session):
+    """A helper's error rolls its batch back whole; its deadlines, tried again one
+    at a time and failing again, are held for a minute, while the tick finishes
+    the rest. A tick after the hold does what was left, each rung still once."""
     for n in range(20):
         make_complaint(world.investigator, employer_name=f"Employer {n}")
-    with pytest.raises(RuntimeError, match="the helper's recipients failed"):
-        with helper_joins_in(app, fail=True):
-            tick_at(app, START + timedelta(hours=50))
-
-    def state():
-        with db_read() as s:
-            moved = set(s.scalars(select(Deadline.id).where(Deadline.position == 5)))
-            stepped = set(s.scalars(select(EscalationStep.deadline_id).where(EscalationStep.rung == "breach")))
-            notified = Counter(s.scalars(select(Notice.deadline_id).where(Notice.kind == "complaint_response.breach")))
-        return moved, stepped, notified
-
-    moved, stepped, notified = state()
-    assert len(moved) <= 17, "the helper's batch was not written"
-    assert moved == stepped == set(notified) and set(notified.values()) <= {2}
-    assert tick_at(app, START + timedelta(hours=50))["deadlines"] == 20 - len(moved)
-    moved, stepped, notified = state()
+    at = START + timedelta(hours=50)
+    with helper_joins_in(app, fail=True):
+        counts = tick_at(app, at)
+    moved, stepped, notified = breach_state()
+    assert counts["held"] >= 1 and counts["fired"] == len(moved) == 20 - counts["held"]
+    assert moved == stepped == set(notified) and set(notified.values()) == {2}
+    with db_read() as s:
+        held = s.scalars(select(Deadline).where(Deadline.position < 5)).all()
+    assert len(held) == counts["held"] and {d.next_rung_at for d in held} == {at + timedelta(minutes=1)}
+    assert tick_at(app, at + timedelta(seconds=59))["deadlines"] == 0
+    assert tick_at(app, at + timedelta(minutes=1))["fired"] == counts["held"]
+    moved, stepped, notified = breach_state()
     assert len(moved) == 20 and moved == stepped == set(notified) and set(notified.values()) == {2}
+
+
+@pytest.mark.app_config(ESCALATION_BATCH_SIZE=10, ESCALATION_TICK_WORKERS=1)
+def test_a_deadline_its_kind_fails_on_holds_back_no_other(app, world, make_complaint, session, caplog):
+    """A clock whose recipients fail (a bug, a record gone wrong) used to fail its
+    whole batch at every tick, and the scheduler's wake then retried it every
+    quarter second: now its batch is done without it, and it is held and logged."""
+    complaints_ = [make_complaint(world.investigator, employer_name=f"Employer {n}") for n in range(5)]
+    poison = clock_of(complaints_[2])
+    kinds = escalation_service._registry(app).kinds
+    kind = kinds["complaint_response"]
+
+    def recipients(s, items):
+        if any(deadline.id == poison.id for deadline, _rung in items):
+            raise LookupError("no such supervisor")
+        return kind.recipients(s, items)
+
+    at = START + timedelta(hours=50)
+    kinds["complaint_response"] = dataclasses.replace(kind, recipients=recipients)
+    try:
+        counts = tick_at(app, at)
+        assert counts == {"deadlines": 4, "fired": 4, "skipped": 12, "notices": 8, "held": 1}
+        assert f"deadline {poison.id} (complaint_response, position 1) could not be advanced" in caplog.text
+        assert "no such supervisor" in caplog.text
+        with db_read() as s:
+            assert not escalation.anything_due(s, at + timedelta(seconds=30)), "the scheduler's wake sees no due clock"
+        assert tick_at(app, at + timedelta(seconds=30))["deadlines"] == 0
+        assert tick_at(app, at + timedelta(minutes=1))["held"] == 1, "still failing: held again"
+    finally:
+        kinds["complaint_response"] = kind
+    assert clock_of(complaints_[2]).position == poison.position and not notices(deadline_id=poison.id,
+                                                                               kind="complaint_response.breach")
+    assert tick_at(app, at + timedelta(minutes=2))["fired"] == 1
+    moved, stepped, notified = breach_state()
+    assert len(moved) == 5 and moved == stepped == set(notified) and set(notified.values()) == {2}
+
+
+def test_a_database_error_fails_the_tick_and_holds_nothing(app, world, make_complaint, session):
+    """A lost connection or a lock says nothing about the deadlines: the tick
+    fails as before (the next one tries again), and no clock is held back."""
+    for n in range(3):
+        make_complaint(world.investigator, employer_name=f"Employer {n}")
+    kinds = escalation_service._registry(app).kinds
+    kind = kinds["complaint_response"]
+
+    def recipients(s, items):
+        raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))
+
+    at = START + timedelta(hours=50)
+    kinds["complaint_response"] = dataclasses.replace(kind, recipients=recipients)
+    try:
+        with pytest.raises(OperationalError):
+            tick_at(app, at)
+    finally:
+        kinds["complaint_response"] = kind
+    with db_read() as s:
+        assert escalation.anything_due(s, at), "nothing was held"
+    assert tick_at(app, at) == {"deadlines": 3, "fired": 3, "skipped": 9, "notices": 6, "held": 0}
