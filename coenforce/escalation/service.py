@@ -271,7 +271,7 @@ _DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def _advance_one_at_a_time(session: Session, deadlines: list[DueDeadline], now: datetime,
-                           counts: Counter) -> list:
+                           counts: Counter) -> list[DueDeadline]:
     """After a batch failed: each of its deadlines in a transaction of its own.
     One that fails alone is held for HOLD_AFTER_FAILURE (compare-and-set on its
     position, as an advance); returns the deadlines moved or held."""
@@ -279,7 +279,7 @@ def _advance_one_at_a_time(session: Session, deadlines: list[DueDeadline], now: 
     for deadline in deadlines:
         own: Counter = Counter()
         try:
-            handled += _advance_batch(session, [deadline], now, own)
+            moved = _advance_batch(session, [deadline], now, own)
             session.commit()
         except _DATABASE_UNAVAILABLE:
             raise
@@ -288,12 +288,14 @@ def _advance_one_at_a_time(session: Session, deadlines: list[DueDeadline], now: 
             log.exception("deadline %s (%s, position %s) could not be advanced; next try in %s",
                           deadline.id, deadline.kind, deadline.position, HOLD_AFTER_FAILURE)
             held = session.execute(_HOLD, {"deadline_id": deadline.id, "old_position": deadline.position,
-                                           "now": now, "until": now + HOLD_AFTER_FAILURE}).rowcount
+                                           "now": now, "until": now + HOLD_AFTER_FAILURE}).rowcount == 1
             session.commit()
-            counts["held"] += held
-            handled += [deadline] * held
+            if held:  # (not held: another worker moved or held it first)
+                counts["held"] += 1
+                handled.append(deadline)
         else:
             counts.update(own)
+            handled += [d for d, _step in moved]
     return handled
 
 
