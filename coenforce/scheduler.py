@@ -101,8 +101,7 @@ class SchedulerProcess(BlockingScheduler):
             if self._ticking:
                 self._tick_again = True  # run_ticks schedules it when the tick ends
                 return
-            at = max(clock.now(), self._last_tick + timedelta(seconds=WAKE_GAP_SECONDS))
-        self.modify_job("escalation_tick", next_run_time=at)
+        self.modify_job("escalation_tick", next_run_time=self._woken_tick_at())
 
     def run_ticks(self) -> None:
         """The escalation_tick job; a wake that came during it brings the next one forward."""
@@ -116,8 +115,11 @@ class SchedulerProcess(BlockingScheduler):
                 self._ticking = False
                 again = self._tick_again and not self._stopping
         if again:
-            self.modify_job("escalation_tick",
-                            next_run_time=max(clock.now(), self._last_tick + timedelta(seconds=WAKE_GAP_SECONDS)))
+            self.modify_job("escalation_tick", next_run_time=self._woken_tick_at())
+
+    def _woken_tick_at(self):
+        """Now, or WAKE_GAP_SECONDS after the last tick began if that is later."""
+        return max(clock.now(), self._last_tick + timedelta(seconds=WAKE_GAP_SECONDS))
 
     def _poll_for_due_clocks(self) -> None:
         """A read every DISPATCH_POLL_SECONDS looks for a clock with a rung due (a

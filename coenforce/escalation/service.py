@@ -168,8 +168,12 @@ def stop_deadline(session: Session, deadline: Deadline, at: datetime) -> bool:
 def anything_due(session: Session, now: datetime) -> bool:
     """Whether any clock has a rung due at `now`: a read on the due index, which
     the scheduler makes every DISPATCH_POLL_SECONDS to know when to tick."""
-    return session.execute(select(Deadline.id).where(
-        Deadline.stopped_at.is_(None), Deadline.next_rung_at <= now).limit(1)).first() is not None
+    return session.execute(select(Deadline.id).where(*_due_at(now)).limit(1)).first() is not None
+
+
+def _due_at(now: datetime) -> tuple:
+    """The conditions of a clock with a rung due at `now` (those of the due index, and the time)."""
+    return Deadline.stopped_at.is_(None), Deadline.next_rung_at.is_not(None), Deadline.next_rung_at <= now
 
 
 def tick(session: Session, now: datetime | None = None) -> dict:
@@ -235,7 +239,7 @@ def _drain(session: Session, now: datetime, counts: Counter, failed: threading.E
     while not failed.is_set():
         query = (
             select(*_DUE_COLUMNS)
-            .where(Deadline.stopped_at.is_(None), Deadline.next_rung_at.is_not(None), Deadline.next_rung_at <= now)
+            .where(*_due_at(now))
             .order_by(Deadline.next_rung_at)
             .limit(batch_size)
         )
@@ -247,17 +251,13 @@ def _drain(session: Session, now: datetime, counts: Counter, failed: threading.E
             break
         if on_full_batch is not None and len(deadlines) == batch_size:
             on_full_batch()
-        batch_counts: Counter = Counter()
         try:
-            advanced = _advance_batch(session, deadlines, now, batch_counts)
-            session.commit()
+            advanced = [deadline for deadline, _step in _advance_committed(session, deadlines, now, counts)]
         except _DATABASE_UNAVAILABLE:
             raise  # not a deadline's fault: the tick fails, and the next one tries again
         except Exception:
             session.rollback()
             advanced = _advance_one_at_a_time(session, deadlines, now, counts)
-        else:
-            counts.update(batch_counts)
         if not advanced:
             break  # every row was taken by another process
 
@@ -277,10 +277,8 @@ def _advance_one_at_a_time(session: Session, deadlines: list[DueDeadline], now: 
     position, as an advance); returns the deadlines moved or held."""
     handled = []
     for deadline in deadlines:
-        own: Counter = Counter()
         try:
-            moved = _advance_batch(session, [deadline], now, own)
-            session.commit()
+            handled += [moved for moved, _step in _advance_committed(session, [deadline], now, counts)]
         except _DATABASE_UNAVAILABLE:
             raise
         except Exception:
@@ -293,10 +291,17 @@ def _advance_one_at_a_time(session: Session, deadlines: list[DueDeadline], now: 
             if held:  # (not held: another worker moved or held it first)
                 counts["held"] += 1
                 handled.append(deadline)
-        else:
-            counts.update(own)
-            handled += [d for d, _step in moved]
     return handled
+
+
+def _advance_committed(session: Session, deadlines: list[DueDeadline], now: datetime,
+                       counts: Counter) -> list[tuple[DueDeadline, Step]]:
+    """_advance_batch and the commit; `counts` takes what it did only once committed."""
+    done: Counter = Counter()
+    moved = _advance_batch(session, deadlines, now, done)
+    session.commit()
+    counts.update(done)
+    return moved
 
 
 _deadlines = Deadline.__table__
